@@ -1,0 +1,253 @@
+//! The one error type of the core crate.
+//!
+//! Every fallible operation in `snowdrift` returns [`Error`]. Its variants are meant to be
+//! matched on: the service maps them to HTTP statuses (bad input versus "try again later"), and
+//! each message says what was expected and what to change.
+
+use std::time::Duration;
+
+/// Everything that can go wrong in the core library.
+///
+/// Variants fall into two families, which [`Error::is_retryable`] tells apart:
+/// - **bad input or configuration** (a layout that does not fit, an ID from another layout, a
+///   string that is not an ID): retrying will not help;
+/// - **the generator cannot issue now** (behind its floor, past its ceiling, fenced): the
+///   condition may clear, so callers such as the service answer "retry later".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The field widths add up to more than the 64 bits of an ID.
+    #[error(
+        "layout widths sum to {total} bits (timestamp {timestamp} + datacenter {datacenter} + \
+         machine {machine} + sequence {sequence}); reduce them to 64 bits or fewer"
+    )]
+    LayoutTooWide {
+        /// Sum of all widths.
+        total: u32,
+        /// Timestamp width.
+        timestamp: u8,
+        /// Datacenter width.
+        datacenter: u8,
+        /// Machine width.
+        machine: u8,
+        /// Sequence width.
+        sequence: u8,
+    },
+
+    /// The timestamp field is too narrow to be useful.
+    #[error(
+        "timestamp field is {bits} bits wide; it must be at least {min} bits \
+         (a 32-bit millisecond field lasts only ~49 days)"
+    )]
+    TimestampTooNarrow {
+        /// The width that was asked for.
+        bits: u8,
+        /// The smallest accepted width.
+        min: u8,
+    },
+
+    /// The custom epoch lies in the future, so "now" has no valid timestamp.
+    #[error(
+        "epoch {epoch_ms} ms is {ahead_ms} ms in the future; pick an epoch at or before now \
+         (Unix milliseconds)"
+    )]
+    EpochInFuture {
+        /// The epoch that was asked for, in Unix milliseconds.
+        epoch_ms: u64,
+        /// How far it is ahead of the current time.
+        ahead_ms: u64,
+    },
+
+    /// The time unit is zero or too large.
+    #[error("time unit of {unit_ms} ms is not supported; use 1 to {max} ms (1 is the default, 10 is Sonyflake's)")]
+    InvalidTimeUnit {
+        /// The unit that was asked for, in milliseconds.
+        unit_ms: u64,
+        /// The largest accepted unit.
+        max: u64,
+    },
+
+    /// A datacenter ID does not fit the layout's datacenter field.
+    #[error("datacenter id {value} is out of range: this layout allows 0..={max}")]
+    DatacenterOutOfRange {
+        /// The ID that was given.
+        value: u64,
+        /// The largest valid datacenter ID.
+        max: u64,
+    },
+
+    /// A machine ID does not fit the layout's machine field.
+    #[error("machine id {value} is out of range: this layout allows 0..={max}")]
+    MachineOutOfRange {
+        /// The ID that was given.
+        value: u64,
+        /// The largest valid machine ID.
+        max: u64,
+    },
+
+    /// A sequence number does not fit the layout's sequence field.
+    #[error("sequence {value} is out of range: this layout allows 0..={max}")]
+    SequenceOutOfRange {
+        /// The sequence that was given.
+        value: u64,
+        /// The largest valid sequence.
+        max: u64,
+    },
+
+    /// A timestamp does not fit the layout's timestamp field.
+    #[error("timestamp tick {value} is out of range: this layout allows 0..={max}")]
+    TimestampOutOfRange {
+        /// The tick that was given.
+        value: u64,
+        /// The largest valid tick.
+        max: u64,
+    },
+
+    /// An ID has bits set outside the layout's fields, so it was not made by this layout.
+    #[error("id {id} does not fit this layout: it uses {needed} bits but the layout has {width}")]
+    IdOutOfRange {
+        /// The raw ID.
+        id: u64,
+        /// Bits the ID needs.
+        needed: u32,
+        /// Bits the layout provides.
+        width: u32,
+    },
+
+    /// The layout cannot drive a generator because the state word needs a spare bit.
+    #[error(
+        "a generator needs timestamp + sequence bits to be at most 63, but this layout has {bits}; \
+         give one of them a bit less"
+    )]
+    LayoutUnsupportedByGenerator {
+        /// Timestamp width plus sequence width.
+        bits: u32,
+    },
+
+    /// A string could not be parsed as an ID in the given encoding.
+    #[error("cannot parse {input:?} as a {encoding} id: {reason}")]
+    Parse {
+        /// The text that was given (truncated to 64 characters).
+        input: String,
+        /// The encoding that was tried.
+        encoding: &'static str,
+        /// What was wrong with it.
+        reason: &'static str,
+    },
+
+    /// An unknown name was given for a layout preset or an encoding.
+    #[error("unknown {kind} {name:?}; expected one of: {expected}")]
+    UnknownName {
+        /// What kind of name it was ("layout preset", "encoding").
+        kind: &'static str,
+        /// The name that was given.
+        name: String,
+        /// The names that are accepted.
+        expected: &'static str,
+    },
+
+    /// An object-model argument (number of datacenters or workers) does not fit the layout.
+    #[error("{what} is {value}, but this layout allows 1..={max}")]
+    CountOutOfRange {
+        /// Which count.
+        what: &'static str,
+        /// The count that was given.
+        value: u64,
+        /// The largest valid count.
+        max: u64,
+    },
+
+    /// A batch of zero IDs, or more than one call can reserve, was asked for.
+    #[error("batch size {requested} is out of range: ask for 1..={max} ids")]
+    BatchOutOfRange {
+        /// The size that was asked for.
+        requested: u64,
+        /// The largest batch the generator hands out at once.
+        max: u64,
+    },
+
+    /// The clock is behind the generator's floor (or its last ID) by more than it may wait.
+    #[error(
+        "clock is {behind:?} behind the last issued or persisted time and the generator may wait \
+         at most {max_wait:?}; wait for the clock to catch up, or fix the clock"
+    )]
+    ClockBehind {
+        /// How far the clock is behind.
+        behind: Duration,
+        /// The configured bound on waiting.
+        max_wait: Duration,
+    },
+
+    /// The generator reached its ceiling: the window that has been persisted is used up.
+    #[error(
+        "the issuing window ends at tick {ceiling}; no id may be issued until the window is \
+         extended (the high-water mark must be persisted first)"
+    )]
+    CeilingReached {
+        /// The last tick the generator may use.
+        ceiling: u64,
+    },
+
+    /// The generator was fenced and will never issue again.
+    #[error(
+        "the generator was fenced (its slot may belong to another holder now); it issues no ids"
+    )]
+    Fenced,
+
+    /// The layout's timestamp field is used up: no later time can be encoded.
+    #[error(
+        "the layout ran out of time at tick {max_tick} (its timestamp field is full); \
+         start a new id space with a later epoch or a wider timestamp"
+    )]
+    LayoutExhausted {
+        /// The last tick the layout can encode.
+        max_tick: u64,
+    },
+}
+
+impl Error {
+    /// Whether the condition may clear by itself, so retrying later can succeed.
+    ///
+    /// ```
+    /// use snowdrift::Error;
+    /// assert!(Error::CeilingReached { ceiling: 7 }.is_retryable());
+    /// assert!(!Error::Fenced.is_retryable());
+    /// ```
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Error::ClockBehind { .. } | Error::CeilingReached { .. }
+        )
+    }
+
+    /// A short stable code for the variant, used in wire error bodies.
+    ///
+    /// ```
+    /// assert_eq!(snowdrift::Error::Fenced.code(), "fenced");
+    /// ```
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::LayoutTooWide { .. } => "layout_too_wide",
+            Error::TimestampTooNarrow { .. } => "timestamp_too_narrow",
+            Error::EpochInFuture { .. } => "epoch_in_future",
+            Error::InvalidTimeUnit { .. } => "invalid_time_unit",
+            Error::DatacenterOutOfRange { .. } => "datacenter_out_of_range",
+            Error::MachineOutOfRange { .. } => "machine_out_of_range",
+            Error::SequenceOutOfRange { .. } => "sequence_out_of_range",
+            Error::TimestampOutOfRange { .. } => "timestamp_out_of_range",
+            Error::IdOutOfRange { .. } => "id_out_of_range",
+            Error::LayoutUnsupportedByGenerator { .. } => "layout_unsupported",
+            Error::Parse { .. } => "invalid_id",
+            Error::UnknownName { .. } => "unknown_name",
+            Error::CountOutOfRange { .. } => "count_out_of_range",
+            Error::BatchOutOfRange { .. } => "batch_out_of_range",
+            Error::ClockBehind { .. } => "clock_behind",
+            Error::CeilingReached { .. } => "ceiling_reached",
+            Error::Fenced => "fenced",
+            Error::LayoutExhausted { .. } => "layout_exhausted",
+        }
+    }
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

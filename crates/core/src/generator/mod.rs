@@ -1,0 +1,430 @@
+//! The lock-free generator: one atomic word of state, a window it may not leave, and a clock.
+//!
+//! # How an ID is made
+//! The state word holds the **next** `(tick, sequence)` pair to hand out, packed as
+//! `tick << sequence_bits | sequence`. Packing them this way means that "next sequence, or the
+//! first sequence of the next tick when this one is full" is simply `+ 1`, so a single
+//! `fetch_add` reserves an ID, or a contiguous block of them, with no retry loop on the hot
+//! path. Only when the clock has moved past the state's tick does a thread try one
+//! `compare_exchange` to jump the state to the start of the current tick.
+//!
+//! Every issued value lies in `(old, new]` of one atomic transition of a strictly increasing
+//! word, so two calls can never issue the same pair (invariant 1 of DESIGN.md); loom checks it.
+//!
+//! # The window
+//! A control word holds the exclusive tick limit (`ceiling + 1`) and a live bit. Raising the
+//! ceiling only ever increases the limit; fencing clears the word for good. A reservation whose
+//! last tick reaches the limit is refused, so no ID ever leaves `[floor, ceiling]`.
+//!
+//! # Waiting
+//! When a tick's sequence is used up the reserved value already belongs to the next tick, so the
+//! caller sleeps (never spins) until the clock reaches it, unless up to `max_lead_ticks` of
+//! borrowing were allowed. A clock that lags the state by more than `max_wait` is refused with
+//! [`Error::ClockBehind`] instead of a long sleep.
+
+mod block;
+mod builder;
+
+use std::time::Duration;
+
+pub use block::IdBlock;
+pub use builder::GeneratorBuilder;
+pub use builder::DEFAULT_MAX_WAIT;
+
+use crate::clock::{Clock, SystemClock};
+use crate::error::{Error, Result};
+use crate::id::Id;
+use crate::layout::Layout;
+use crate::sync::{AtomicU64, Ordering};
+
+/// Set in the control word while the generator may issue; clear once fenced.
+const LIVE: u64 = 1;
+
+/// The most IDs one `next_ids` call may reserve, in ticks' worth of sequence.
+const MAX_BATCH_TICKS: u64 = 256;
+
+/// Clamps an exclusive tick limit to what the layout and the control word can hold: one past
+/// the layout's last tick, and below 2^63 so that `limit << 1` keeps every bit.
+fn clamp_limit(limit: u64, layout: &Layout) -> u64 {
+    limit.min(layout.max_tick() + 1).min(u64::MAX >> 1)
+}
+
+/// A thread-safe, lock-free Snowflake generator for one worker slot.
+///
+/// `Send + Sync`, fits in one cache line, and allocates nothing per ID. Share it behind an
+/// `Arc`, or put it in a `static` through `OnceLock`.
+///
+/// ```
+/// use snowdrift::IdGenerator;
+///
+/// // The user's design: IdGenerator(datacenter_id, machine_id, epoch).
+/// let generator = IdGenerator::new(1, 2, snowdrift::DEFAULT_EPOCH_MS)?;
+/// let a = generator.next_id()?;
+/// let b = generator.generate_id()?;
+/// assert!(b > a);
+/// let parts = a.parts(&generator.layout())?;
+/// assert_eq!((parts.datacenter, parts.machine), (1, 2));
+///
+/// // A block of 1000 contiguous IDs from one atomic operation.
+/// let block = generator.next_ids(1000)?;
+/// assert_eq!(block.len(), 1000);
+/// assert!(block.first() > b);
+/// # Ok::<(), snowdrift::Error>(())
+/// ```
+#[repr(C, align(64))]
+pub struct IdGenerator<C: Clock = SystemClock> {
+    /// The next `(tick << sequence_bits) | sequence` to issue. Only ever increases.
+    state: AtomicU64,
+    /// `(limit_tick << 1) | LIVE`, where `limit_tick` is one past the ceiling; 0 once fenced.
+    control: AtomicU64,
+    /// The datacenter and machine fields, already shifted into place.
+    node_bits: u64,
+    epoch_ms: u64,
+    clock: C,
+    /// Times a caller slept because the sequence of a tick was used up.
+    exhaustion_waits: AtomicU64,
+    /// Most the clock may lag the state before a call is refused, in ms.
+    max_wait_ms: u32,
+    unit_ms: u16,
+    /// Ticks of future time a call may borrow without waiting.
+    max_lead_ticks: u16,
+    /// How long a call may wait for the ceiling to be raised, in ms.
+    ceiling_wait_ms: u16,
+    timestamp_bits: u8,
+    datacenter_bits: u8,
+    machine_bits: u8,
+    sequence_bits: u8,
+}
+
+#[cfg(not(loom))]
+const _: () = assert!(std::mem::size_of::<IdGenerator<SystemClock>>() == 64);
+
+impl IdGenerator<SystemClock> {
+    /// The user's design: a generator for `(datacenter_id, machine_id)` in the default 41/5/5/12
+    /// layout with a custom `epoch_ms`, on the default clock.
+    pub fn new(datacenter_id: u64, machine_id: u64, epoch_ms: u64) -> Result<Self> {
+        let layout = Layout::builder().epoch_ms(epoch_ms).build()?;
+        GeneratorBuilder::new(layout)
+            .worker(datacenter_id, machine_id)
+            .build()
+    }
+
+    /// A builder for any layout, window and policy.
+    pub fn builder(layout: Layout) -> GeneratorBuilder<SystemClock> {
+        GeneratorBuilder::new(layout)
+    }
+}
+
+impl<C: Clock> IdGenerator<C> {
+    /// Makes the next ID.
+    ///
+    /// Errors: [`Error::CeilingReached`], [`Error::Fenced`], [`Error::ClockBehind`] and
+    /// [`Error::LayoutExhausted`]. None of them panics, and none issues an ID.
+    #[inline]
+    pub fn next_id(&self) -> Result<Id> {
+        let value = self.reserve(1)?;
+        Ok(self.compose(value))
+    }
+
+    /// The user's name for [`IdGenerator::next_id`].
+    #[inline]
+    pub fn generate_id(&self) -> Result<Id> {
+        self.next_id()
+    }
+
+    /// Reserves `count` consecutive IDs with one atomic operation.
+    ///
+    /// The block may span ticks; every ID in it is unique and they increase in order.
+    /// `count` must be in `1..=max_batch()`.
+    pub fn next_ids(&self, count: u64) -> Result<IdBlock> {
+        if count == 0 || count > self.max_batch() {
+            return Err(Error::BatchOutOfRange {
+                requested: count,
+                max: self.max_batch(),
+            });
+        }
+        let first = self.reserve(count)?;
+        Ok(IdBlock::new(
+            first,
+            count,
+            self.sequence_bits,
+            self.node_shift(),
+            self.node_bits,
+        ))
+    }
+
+    /// The largest `count` that [`IdGenerator::next_ids`] accepts.
+    pub fn max_batch(&self) -> u64 {
+        (1u64 << self.sequence_bits) * MAX_BATCH_TICKS
+    }
+
+    /// Raises the ceiling: the last tick that may be used. It never lowers it.
+    ///
+    /// Call this only after a high-water mark of at least `ceiling` has been made durable.
+    /// Returns [`Error::Fenced`] if the generator was fenced.
+    pub fn raise_ceiling(&self, ceiling: u64) -> Result<()> {
+        let wanted = clamp_limit(ceiling.saturating_add(1), &self.layout());
+        let mut current = self.control.load(Ordering::Acquire);
+        loop {
+            if current & LIVE == 0 {
+                return Err(Error::Fenced);
+            }
+            if current >> 1 >= wanted {
+                return Ok(());
+            }
+            match self.control.compare_exchange_weak(
+                current,
+                (wanted << 1) | LIVE,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Ok(()),
+                Err(seen) => current = seen,
+            }
+        }
+    }
+
+    /// Stops the generator for good: every later call fails with [`Error::Fenced`].
+    pub fn fence(&self) {
+        // A read-modify-write, not a plain store: it takes part in the same total order as
+        // `raise_ceiling`'s compare-exchange, so a raise can never land after the fence and
+        // revive the window. (loom, checking this, found an interleaving in its model where a
+        // plain store let a concurrent raise revive the window.)
+        self.control.swap(0, Ordering::SeqCst);
+    }
+
+    /// Whether [`IdGenerator::fence`] was called.
+    pub fn is_fenced(&self) -> bool {
+        self.control.load(Ordering::Acquire) & LIVE == 0
+    }
+
+    /// The last tick that may be used, or `None` if none may (fenced, or a closed window at tick 0).
+    pub fn ceiling(&self) -> Option<u64> {
+        let control = self.control.load(Ordering::Acquire);
+        if control & LIVE == 0 {
+            return None;
+        }
+        (control >> 1).checked_sub(1)
+    }
+
+    /// The tick of the next ID to be issued (the high-water mark in use is just below it).
+    pub fn next_tick(&self) -> u64 {
+        self.state.load(Ordering::Acquire) >> self.sequence_bits
+    }
+
+    /// The clock's current tick in this generator's layout.
+    pub fn clock_tick(&self) -> u64 {
+        self.now_tick()
+    }
+
+    /// How far the clock is behind the state (zero when it is not): the wait before new IDs.
+    pub fn clock_lag(&self) -> Duration {
+        let behind = self.next_tick().saturating_sub(self.now_tick());
+        Duration::from_millis(behind * u64::from(self.unit_ms))
+    }
+
+    /// Times a call slept because a tick's sequence was used up.
+    pub fn exhaustion_waits(&self) -> u64 {
+        self.exhaustion_waits.load(Ordering::Relaxed)
+    }
+
+    /// The generator's layout.
+    pub fn layout(&self) -> Layout {
+        // Rebuilt from the packed fields rather than stored, so the generator stays in one
+        // cache line; it was validated when the generator was built.
+        Layout::from_spec_unchecked(crate::layout::LayoutSpec {
+            timestamp_bits: self.timestamp_bits,
+            datacenter_bits: self.datacenter_bits,
+            machine_bits: self.machine_bits,
+            sequence_bits: self.sequence_bits,
+            epoch_ms: self.epoch_ms,
+            unit_ms: u64::from(self.unit_ms),
+        })
+    }
+
+    /// The datacenter field of every ID this generator makes.
+    pub fn datacenter_id(&self) -> u64 {
+        (self.node_bits >> (u32::from(self.sequence_bits) + u32::from(self.machine_bits)))
+            & ((1u64 << self.datacenter_bits) - 1)
+    }
+
+    /// The machine field of every ID this generator makes.
+    pub fn machine_id(&self) -> u64 {
+        (self.node_bits >> self.sequence_bits) & ((1u64 << self.machine_bits) - 1)
+    }
+
+    /// The clock this generator reads.
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+
+    #[inline]
+    fn node_shift(&self) -> u32 {
+        u32::from(self.datacenter_bits) + u32::from(self.machine_bits)
+    }
+
+    #[inline]
+    fn compose(&self, value: u64) -> Id {
+        block::compose(value, self.sequence_bits, self.node_shift(), self.node_bits)
+    }
+
+    #[inline]
+    fn now_tick(&self) -> u64 {
+        let since_epoch = self.clock.now_ms().saturating_sub(self.epoch_ms);
+        if self.unit_ms == 1 {
+            since_epoch
+        } else {
+            since_epoch / u64::from(self.unit_ms)
+        }
+    }
+
+    /// Reserves `count` consecutive state values and returns the first.
+    #[inline]
+    fn reserve(&self, count: u64) -> Result<u64> {
+        let shift = self.sequence_bits;
+        let mut may_wait_for_ceiling = true;
+        loop {
+            let now = self.now_tick();
+            let current = self.state.load(Ordering::Acquire);
+            let control = self.control.load(Ordering::Acquire);
+            let limit = control >> 1;
+
+            if current >> shift < now {
+                // The clock has moved past the state: start the current tick afresh.
+                let first = now << shift;
+                let next = first + count;
+                if (next - 1) >> shift >= limit {
+                    self.blocked(control, may_wait_for_ceiling)?;
+                    may_wait_for_ceiling = false;
+                    continue;
+                }
+                if self
+                    .state
+                    .compare_exchange(current, next, Ordering::AcqRel, Ordering::Acquire)
+                    .is_ok()
+                {
+                    self.wait_for_lead((next - 1) >> shift, now)?;
+                    return Ok(first);
+                }
+                continue;
+            }
+
+            // The state is at or ahead of the clock: continue its sequence.
+            if (current + count - 1) >> shift >= limit {
+                self.blocked(control, may_wait_for_ceiling)?;
+                may_wait_for_ceiling = false;
+                continue;
+            }
+            if (current + count - 1) >> shift > now + self.lead_budget(count) {
+                // The clock is behind the state by more than a tick's wait: wait (bounded)
+                // without reserving, so a lagging clock cannot drag the state ahead.
+                self.wait_for_clock(current >> shift, now)?;
+                continue;
+            }
+            let first = self.state.fetch_add(count, Ordering::AcqRel);
+            let last_tick = (first + count - 1) >> shift;
+            if last_tick >= limit {
+                // Lost a race at the end of the window; the values are burned, never issued.
+                self.blocked(control, false)?;
+                continue;
+            }
+            if last_tick > now + u64::from(self.max_lead_ticks) {
+                self.wait_for_lead(last_tick, now)?;
+            }
+            return Ok(first);
+        }
+    }
+
+    /// Ticks beyond `now` that a reservation of `count` may end in and still only wait briefly:
+    /// the allowed lead, plus the ticks the block itself spans, plus the one tick of waiting
+    /// for a fresh sequence.
+    #[inline]
+    fn lead_budget(&self, count: u64) -> u64 {
+        u64::from(self.max_lead_ticks) + ((count - 1) >> self.sequence_bits) + 1
+    }
+
+    /// Sleeps until the clock is within the allowed lead of `last_tick`.
+    #[cold]
+    fn wait_for_lead(&self, last_tick: u64, now: u64) -> Result<()> {
+        let lead = u64::from(self.max_lead_ticks);
+        if last_tick <= now + lead {
+            return Ok(());
+        }
+        self.exhaustion_waits.fetch_add(1, Ordering::Relaxed);
+        let target = last_tick - lead;
+        self.clock.wait_until_ms(self.unix_ms_of(target));
+        let after = self.now_tick();
+        if after < target {
+            return Err(self.clock_behind(target - after));
+        }
+        Ok(())
+    }
+
+    /// Waits for a clock that lags the state, if the lag is within `max_wait`.
+    #[cold]
+    fn wait_for_clock(&self, state_tick: u64, now: u64) -> Result<()> {
+        let behind_ticks = state_tick.saturating_sub(now);
+        let behind_ms = behind_ticks.saturating_mul(u64::from(self.unit_ms));
+        if behind_ms > u64::from(self.max_wait_ms) {
+            return Err(self.clock_behind(behind_ticks));
+        }
+        self.clock.wait_until_ms(self.unix_ms_of(state_tick));
+        if self.now_tick() < state_tick {
+            return Err(self.clock_behind(state_tick - self.now_tick()));
+        }
+        Ok(())
+    }
+
+    fn clock_behind(&self, ticks: u64) -> Error {
+        Error::ClockBehind {
+            behind: Duration::from_millis(ticks.saturating_mul(u64::from(self.unit_ms))),
+            max_wait: Duration::from_millis(u64::from(self.max_wait_ms)),
+        }
+    }
+
+    fn unix_ms_of(&self, tick: u64) -> u64 {
+        self.epoch_ms
+            .saturating_add(tick.saturating_mul(u64::from(self.unit_ms)))
+    }
+
+    /// Explains why a reservation is outside the window. If a ceiling wait is configured and
+    /// `may_wait` is set, first waits (bounded) for the window to change and returns `Ok(())`
+    /// when it did, so the caller tries again.
+    #[cold]
+    fn blocked(&self, control: u64, may_wait: bool) -> Result<()> {
+        if control & LIVE == 0 {
+            return Err(Error::Fenced);
+        }
+        let max_tick = self.layout().max_tick();
+        let limit = control >> 1;
+        if limit > max_tick {
+            return Err(Error::LayoutExhausted { max_tick });
+        }
+        if may_wait && self.ceiling_wait_ms > 0 {
+            let deadline =
+                std::time::Instant::now() + Duration::from_millis(u64::from(self.ceiling_wait_ms));
+            while std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_micros(500));
+                if self.control.load(Ordering::Acquire) != control {
+                    return Ok(());
+                }
+            }
+        }
+        Err(Error::CeilingReached {
+            ceiling: limit.saturating_sub(1),
+        })
+    }
+}
+
+impl<C: Clock> std::fmt::Debug for IdGenerator<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdGenerator")
+            .field("layout", &self.layout())
+            .field("datacenter_id", &self.datacenter_id())
+            .field("machine_id", &self.machine_id())
+            .field("next_tick", &self.next_tick())
+            .field("ceiling", &self.ceiling())
+            .field("fenced", &self.is_fenced())
+            .finish()
+    }
+}

@@ -1,0 +1,565 @@
+//! The bit layout of an ID: field widths, the custom epoch and the time unit.
+//!
+//! A [`Layout`] is the only thing that knows how the four fields are packed into 64 bits, from
+//! the most significant end: `| timestamp | datacenter | machine | sequence |`. It is validated
+//! once, when built, so every later compose and decompose can trust it. Presets cover the
+//! well-known Snowflake variants, and [`LayoutSpec`] is the plain form used in config files.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::error::{Error, Result};
+use crate::id::{Id, IdParts};
+
+/// The default epoch, 2021-01-01T00:00:00Z, in Unix milliseconds.
+pub const DEFAULT_EPOCH_MS: u64 = 1_609_459_200_000;
+
+/// The narrowest timestamp field a layout may have.
+pub const MIN_TIMESTAMP_BITS: u8 = 32;
+
+/// The largest time unit a layout may have, in milliseconds.
+pub const MAX_UNIT_MS: u64 = 1_000;
+
+/// A validated bit allocation for 64-bit IDs.
+///
+/// ```
+/// use snowdrift::Layout;
+///
+/// let layout = Layout::default();
+/// assert_eq!(layout.to_string(), "41/5/5/12, epoch 2021-01-01T00:00:00.000Z, unit 1 ms");
+/// assert_eq!(layout.ids_per_second_per_worker(), 4_096_000);
+/// assert_eq!(layout.workers(), 1024);
+/// assert!(layout.keeps_sign_bit_clear());
+///
+/// let custom = Layout::builder().timestamp_bits(39).machine_bits(8).sequence_bits(8)
+///     .datacenter_bits(0).unit_ms(10).build()?;
+/// assert_eq!(custom.ids_per_second_per_worker(), 25_600);
+/// # Ok::<(), snowdrift::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "LayoutSpec", into = "LayoutSpec"))]
+pub struct Layout {
+    timestamp_bits: u8,
+    datacenter_bits: u8,
+    machine_bits: u8,
+    sequence_bits: u8,
+    epoch_ms: u64,
+    unit_ms: u64,
+}
+
+impl Default for Layout {
+    fn default() -> Self {
+        Preset::Snowdrift.layout()
+    }
+}
+
+impl Layout {
+    /// A builder that starts from the default layout (41/5/5/12, epoch 2021-01-01, 1 ms).
+    pub fn builder() -> LayoutBuilder {
+        LayoutBuilder::default()
+    }
+
+    /// A preset, by value. Same as [`Preset::layout`].
+    pub const fn preset(preset: Preset) -> Layout {
+        preset.layout()
+    }
+
+    /// Trusts a spec that was validated before (the generator packs a validated layout).
+    pub(crate) const fn from_spec_unchecked(spec: LayoutSpec) -> Layout {
+        Layout {
+            timestamp_bits: spec.timestamp_bits,
+            datacenter_bits: spec.datacenter_bits,
+            machine_bits: spec.machine_bits,
+            sequence_bits: spec.sequence_bits,
+            epoch_ms: spec.epoch_ms,
+            unit_ms: spec.unit_ms,
+        }
+    }
+
+    /// Width of the timestamp field.
+    pub const fn timestamp_bits(&self) -> u8 {
+        self.timestamp_bits
+    }
+    /// Width of the datacenter field.
+    pub const fn datacenter_bits(&self) -> u8 {
+        self.datacenter_bits
+    }
+    /// Width of the machine field.
+    pub const fn machine_bits(&self) -> u8 {
+        self.machine_bits
+    }
+    /// Width of the sequence field.
+    pub const fn sequence_bits(&self) -> u8 {
+        self.sequence_bits
+    }
+    /// The custom epoch, in Unix milliseconds.
+    pub const fn epoch_ms(&self) -> u64 {
+        self.epoch_ms
+    }
+    /// Length of one timestamp tick, in milliseconds.
+    pub const fn unit_ms(&self) -> u64 {
+        self.unit_ms
+    }
+    /// Sum of all field widths.
+    pub const fn total_bits(&self) -> u32 {
+        self.timestamp_bits as u32
+            + self.datacenter_bits as u32
+            + self.machine_bits as u32
+            + self.sequence_bits as u32
+    }
+    /// Whether bit 63 is always zero, so every ID is a positive `i64` (true when the widths sum
+    /// to 63 or fewer). The `discord` and `instagram` presets use all 64 bits.
+    pub const fn keeps_sign_bit_clear(&self) -> bool {
+        self.total_bits() <= 63
+    }
+
+    /// The largest tick the timestamp field holds.
+    pub const fn max_tick(&self) -> u64 {
+        mask(self.timestamp_bits)
+    }
+    /// The largest datacenter ID.
+    pub const fn max_datacenter(&self) -> u64 {
+        mask(self.datacenter_bits)
+    }
+    /// The largest machine ID.
+    pub const fn max_machine(&self) -> u64 {
+        mask(self.machine_bits)
+    }
+    /// The largest sequence number.
+    pub const fn max_sequence(&self) -> u64 {
+        mask(self.sequence_bits)
+    }
+    /// How many datacenters × machines this layout can address.
+    pub const fn workers(&self) -> u64 {
+        1u64 << (self.datacenter_bits + self.machine_bits)
+    }
+    /// IDs per tick per worker.
+    pub const fn ids_per_tick(&self) -> u64 {
+        1u64 << self.sequence_bits
+    }
+    /// The most IDs one worker can make per second.
+    pub const fn ids_per_second_per_worker(&self) -> u64 {
+        self.ids_per_tick() * 1000 / self.unit_ms
+    }
+
+    /// The Unix millisecond of the last tick this layout can encode: when it runs out of time.
+    pub const fn end_unix_ms(&self) -> u64 {
+        self.epoch_ms + self.max_tick() * self.unit_ms
+    }
+    /// When this layout runs out of time.
+    ///
+    /// ```
+    /// let end = snowdrift::Layout::default().end_time();
+    /// assert_eq!(humantime::format_rfc3339_millis(end).to_string(), "2090-09-07T15:47:35.551Z");
+    /// ```
+    pub fn end_time(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_millis(self.end_unix_ms())
+    }
+    /// How long the layout lasts from its epoch to its end.
+    pub const fn lifetime(&self) -> Duration {
+        Duration::from_millis(self.max_tick() * self.unit_ms)
+    }
+
+    /// The tick (time since epoch, in units) of a Unix millisecond, if it lies in this layout.
+    pub const fn tick_of_unix_ms(&self, unix_ms: u64) -> Option<u64> {
+        if unix_ms < self.epoch_ms {
+            return None;
+        }
+        let tick = (unix_ms - self.epoch_ms) / self.unit_ms;
+        if tick > self.max_tick() {
+            None
+        } else {
+            Some(tick)
+        }
+    }
+    /// The Unix millisecond at which a tick starts.
+    pub const fn unix_ms_of_tick(&self, tick: u64) -> u64 {
+        self.epoch_ms + tick * self.unit_ms
+    }
+
+    pub(crate) const fn machine_shift(&self) -> u32 {
+        self.sequence_bits as u32
+    }
+    pub(crate) const fn datacenter_shift(&self) -> u32 {
+        self.sequence_bits as u32 + self.machine_bits as u32
+    }
+    pub(crate) const fn timestamp_shift(&self) -> u32 {
+        self.datacenter_shift() + self.datacenter_bits as u32
+    }
+
+    /// Checks a datacenter and machine pair against the field widths.
+    pub fn check_worker(&self, datacenter: u64, machine: u64) -> Result<()> {
+        if datacenter > self.max_datacenter() {
+            return Err(Error::DatacenterOutOfRange {
+                value: datacenter,
+                max: self.max_datacenter(),
+            });
+        }
+        if machine > self.max_machine() {
+            return Err(Error::MachineOutOfRange {
+                value: machine,
+                max: self.max_machine(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Packs parts into an ID, checking every field's range.
+    ///
+    /// ```
+    /// use snowdrift::{IdParts, Layout};
+    /// let layout = Layout::default();
+    /// let parts = IdParts { tick: 5, datacenter: 1, machine: 2, sequence: 3 };
+    /// let id = layout.compose(parts)?;
+    /// assert_eq!(layout.decompose(id)?, parts);
+    /// # Ok::<(), snowdrift::Error>(())
+    /// ```
+    pub fn compose(&self, parts: IdParts) -> Result<Id> {
+        if parts.tick > self.max_tick() {
+            return Err(Error::TimestampOutOfRange {
+                value: parts.tick,
+                max: self.max_tick(),
+            });
+        }
+        self.check_worker(parts.datacenter, parts.machine)?;
+        if parts.sequence > self.max_sequence() {
+            return Err(Error::SequenceOutOfRange {
+                value: parts.sequence,
+                max: self.max_sequence(),
+            });
+        }
+        Ok(Id::from_u64(
+            shl(parts.tick, self.timestamp_shift())
+                | shl(parts.datacenter, self.datacenter_shift())
+                | shl(parts.machine, self.machine_shift())
+                | parts.sequence,
+        ))
+    }
+
+    /// Splits an ID into its parts; the exact mirror of [`Layout::compose`].
+    ///
+    /// An ID with bits set above the layout's width was not made by this layout and is refused.
+    pub fn decompose(&self, id: Id) -> Result<IdParts> {
+        let raw = id.as_u64();
+        let width = self.total_bits();
+        let needed = 64 - raw.leading_zeros();
+        if needed > width {
+            return Err(Error::IdOutOfRange {
+                id: raw,
+                needed,
+                width,
+            });
+        }
+        Ok(IdParts {
+            tick: shr(raw, self.timestamp_shift()) & self.max_tick(),
+            datacenter: shr(raw, self.datacenter_shift()) & self.max_datacenter(),
+            machine: shr(raw, self.machine_shift()) & self.max_machine(),
+            sequence: raw & self.max_sequence(),
+        })
+    }
+}
+
+/// `(1 << bits) - 1` for 0..=64 bits, without overflow.
+const fn mask(bits: u8) -> u64 {
+    if bits >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    }
+}
+
+/// Shift that yields 0 rather than overflowing when every bit is shifted out.
+const fn shl(value: u64, by: u32) -> u64 {
+    if by >= 64 {
+        0
+    } else {
+        value << by
+    }
+}
+
+const fn shr(value: u64, by: u32) -> u64 {
+    if by >= 64 {
+        0
+    } else {
+        value >> by
+    }
+}
+
+impl fmt::Display for Layout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}/{}/{}/{}, epoch {}, unit {} ms",
+            self.timestamp_bits,
+            self.datacenter_bits,
+            self.machine_bits,
+            self.sequence_bits,
+            humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(self.epoch_ms)),
+            self.unit_ms
+        )
+    }
+}
+
+/// Builds a [`Layout`], validating it in [`LayoutBuilder::build`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LayoutBuilder {
+    spec: LayoutSpec,
+}
+
+impl Default for LayoutBuilder {
+    fn default() -> Self {
+        LayoutBuilder {
+            spec: LayoutSpec::from(Layout::default()),
+        }
+    }
+}
+
+impl LayoutBuilder {
+    /// Width of the timestamp field (at least 32).
+    pub fn timestamp_bits(mut self, bits: u8) -> Self {
+        self.spec.timestamp_bits = bits;
+        self
+    }
+    /// Width of the datacenter field (may be 0).
+    pub fn datacenter_bits(mut self, bits: u8) -> Self {
+        self.spec.datacenter_bits = bits;
+        self
+    }
+    /// Width of the machine field (may be 0).
+    pub fn machine_bits(mut self, bits: u8) -> Self {
+        self.spec.machine_bits = bits;
+        self
+    }
+    /// Width of the sequence field (may be 0).
+    pub fn sequence_bits(mut self, bits: u8) -> Self {
+        self.spec.sequence_bits = bits;
+        self
+    }
+    /// The custom epoch, in Unix milliseconds; it must not lie in the future.
+    pub fn epoch_ms(mut self, epoch_ms: u64) -> Self {
+        self.spec.epoch_ms = epoch_ms;
+        self
+    }
+    /// Length of one tick in milliseconds: 1 (default) up to 1000; Sonyflake uses 10.
+    pub fn unit_ms(mut self, unit_ms: u64) -> Self {
+        self.spec.unit_ms = unit_ms;
+        self
+    }
+    /// Validates against the current wall-clock time.
+    pub fn build(self) -> Result<Layout> {
+        self.spec.validate()
+    }
+    /// Validates against a given "now" in Unix milliseconds (for tests and replays).
+    pub fn build_at(self, now_unix_ms: u64) -> Result<Layout> {
+        self.spec.validate_at(now_unix_ms)
+    }
+}
+
+/// The plain, unvalidated form of a layout, as written in a config file.
+///
+/// ```
+/// use snowdrift::{Layout, LayoutSpec};
+/// let spec = LayoutSpec { timestamp_bits: 41, datacenter_bits: 5, machine_bits: 5,
+///     sequence_bits: 12, epoch_ms: 1_609_459_200_000, unit_ms: 1 };
+/// assert_eq!(Layout::try_from(spec)?, Layout::default());
+/// # Ok::<(), snowdrift::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+pub struct LayoutSpec {
+    /// Width of the timestamp field.
+    pub timestamp_bits: u8,
+    /// Width of the datacenter field.
+    pub datacenter_bits: u8,
+    /// Width of the machine field.
+    pub machine_bits: u8,
+    /// Width of the sequence field.
+    pub sequence_bits: u8,
+    /// The custom epoch, in Unix milliseconds.
+    pub epoch_ms: u64,
+    /// Length of one tick in milliseconds.
+    #[cfg_attr(feature = "serde", serde(default = "default_unit_ms"))]
+    pub unit_ms: u64,
+}
+
+#[cfg(feature = "serde")]
+fn default_unit_ms() -> u64 {
+    1
+}
+
+impl LayoutSpec {
+    /// Validates against the current wall-clock time.
+    pub fn validate(&self) -> Result<Layout> {
+        self.validate_at(unix_ms_now())
+    }
+
+    /// Validates against a given "now" in Unix milliseconds.
+    pub fn validate_at(&self, now_unix_ms: u64) -> Result<Layout> {
+        let total = self.timestamp_bits as u32
+            + self.datacenter_bits as u32
+            + self.machine_bits as u32
+            + self.sequence_bits as u32;
+        if total > 64 {
+            return Err(Error::LayoutTooWide {
+                total,
+                timestamp: self.timestamp_bits,
+                datacenter: self.datacenter_bits,
+                machine: self.machine_bits,
+                sequence: self.sequence_bits,
+            });
+        }
+        if self.timestamp_bits < MIN_TIMESTAMP_BITS {
+            return Err(Error::TimestampTooNarrow {
+                bits: self.timestamp_bits,
+                min: MIN_TIMESTAMP_BITS,
+            });
+        }
+        if self.unit_ms == 0 || self.unit_ms > MAX_UNIT_MS {
+            return Err(Error::InvalidTimeUnit {
+                unit_ms: self.unit_ms,
+                max: MAX_UNIT_MS,
+            });
+        }
+        if self.epoch_ms > now_unix_ms {
+            return Err(Error::EpochInFuture {
+                epoch_ms: self.epoch_ms,
+                ahead_ms: self.epoch_ms - now_unix_ms,
+            });
+        }
+        let layout = Layout {
+            timestamp_bits: self.timestamp_bits,
+            datacenter_bits: self.datacenter_bits,
+            machine_bits: self.machine_bits,
+            sequence_bits: self.sequence_bits,
+            epoch_ms: self.epoch_ms,
+            unit_ms: self.unit_ms,
+        };
+        // The end of time must be representable in Unix milliseconds.
+        layout
+            .max_tick()
+            .checked_mul(layout.unit_ms)
+            .and_then(|span| span.checked_add(layout.epoch_ms))
+            .ok_or(Error::TimestampOutOfRange {
+                value: layout.max_tick(),
+                max: (u64::MAX - layout.epoch_ms) / layout.unit_ms,
+            })?;
+        Ok(layout)
+    }
+}
+
+impl From<Layout> for LayoutSpec {
+    fn from(layout: Layout) -> Self {
+        LayoutSpec {
+            timestamp_bits: layout.timestamp_bits,
+            datacenter_bits: layout.datacenter_bits,
+            machine_bits: layout.machine_bits,
+            sequence_bits: layout.sequence_bits,
+            epoch_ms: layout.epoch_ms,
+            unit_ms: layout.unit_ms,
+        }
+    }
+}
+
+impl TryFrom<LayoutSpec> for Layout {
+    type Error = Error;
+    fn try_from(spec: LayoutSpec) -> Result<Layout> {
+        spec.validate()
+    }
+}
+
+pub(crate) fn unix_ms_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// The well-known layouts.
+///
+/// | preset | widths (time/dc/machine/seq) | epoch | positive `i64` |
+/// |---|---|---|---|
+/// | `snowdrift` | 41/5/5/12 | 2021-01-01 | yes |
+/// | `twitter` | 41/5/5/12 | 1288834974657 (2010-11-04) | yes |
+/// | `discord` | 42/5/5/12 | 1420070400000 (2015-01-01) | **no**: 64 bits |
+/// | `instagram` | 41/0/13/10 (13-bit shard as machine) | 1314220021721 (2011-08-24) | **no**: 64 bits |
+///
+/// ```
+/// use snowdrift::Preset;
+/// let discord: Preset = "discord".parse()?;
+/// assert_eq!(discord.layout().timestamp_bits(), 42);
+/// assert!(!discord.layout().keeps_sign_bit_clear());
+/// # Ok::<(), snowdrift::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Preset {
+    /// Snowdrift's default: 41/5/5/12 from 2021-01-01T00:00:00Z.
+    #[default]
+    Snowdrift,
+    /// Twitter's Snowflake: 41/5/5/12 from 1288834974657.
+    Twitter,
+    /// Discord's snowflakes: 42/5/5/12 from 2015-01-01 (worker = datacenter field, process = machine field).
+    Discord,
+    /// Instagram's IDs: 41-bit time, 13-bit shard (the machine field), 10-bit sequence, from 1314220021721.
+    Instagram,
+}
+
+impl Preset {
+    /// Every preset, in documentation order.
+    pub const ALL: [Preset; 4] = [
+        Preset::Snowdrift,
+        Preset::Twitter,
+        Preset::Discord,
+        Preset::Instagram,
+    ];
+
+    /// The preset's layout.
+    pub const fn layout(self) -> Layout {
+        let (t, d, m, s, epoch_ms) = match self {
+            Preset::Snowdrift => (41, 5, 5, 12, DEFAULT_EPOCH_MS),
+            Preset::Twitter => (41, 5, 5, 12, 1_288_834_974_657),
+            Preset::Discord => (42, 5, 5, 12, 1_420_070_400_000),
+            Preset::Instagram => (41, 0, 13, 10, 1_314_220_021_721),
+        };
+        Layout {
+            timestamp_bits: t,
+            datacenter_bits: d,
+            machine_bits: m,
+            sequence_bits: s,
+            epoch_ms,
+            unit_ms: 1,
+        }
+    }
+
+    /// The preset's name, as accepted by `FromStr` and the CLI.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Preset::Snowdrift => "snowdrift",
+            Preset::Twitter => "twitter",
+            Preset::Discord => "discord",
+            Preset::Instagram => "instagram",
+        }
+    }
+}
+
+impl fmt::Display for Preset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Preset {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Preset::ALL
+            .into_iter()
+            .find(|p| p.name().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| Error::UnknownName {
+                kind: "layout preset",
+                name: s.chars().take(64).collect(),
+                expected: "snowdrift, twitter, discord, instagram",
+            })
+    }
+}

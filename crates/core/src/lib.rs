@@ -1,0 +1,64 @@
+//! # Snowdrift
+//!
+//! Distributed, time-ordered, 64-bit unique IDs. This crate is the core: layouts, IDs, clocks
+//! and a lock-free generator. It does no I/O and needs no async runtime; the service and the
+//! coordination crates build on it.
+//!
+//! An ID is `| timestamp | datacenter | machine | sequence |`, 41/5/5/12 bits by default, with
+//! milliseconds since 2021-01-01T00:00:00Z. Widths, epoch and time unit are adjustable through
+//! [`Layout`], and presets cover Twitter, Discord and Instagram.
+//!
+//! ```
+//! use snowdrift::{Encoding, IdGenerator, Layout};
+//!
+//! let generator = IdGenerator::builder(Layout::default()).worker(1, 2).build()?;
+//! let id = generator.next_id()?;
+//! let parts = id.parts(&generator.layout())?;
+//! assert_eq!((parts.datacenter, parts.machine), (1, 2));
+//! println!("{id} made at {}", parts.rfc3339(&generator.layout()));
+//!
+//! // Text forms: decimal by default, and fixed-width encodings that sort like the number.
+//! let text = Encoding::Base32.encode(id);
+//! assert_eq!(Encoding::Base32.decode(&text)?, id);
+//! # Ok::<(), snowdrift::Error>(())
+//! ```
+//!
+//! ## Guarantees
+//! - **No repeats**: for one worker slot, `(tick, sequence)` strictly increases across every ID,
+//!   whatever the threads and whatever the clock does (checked with loom and proptest).
+//! - **A window**: a generator issues ticks only in `[floor, ceiling]`; the ceiling only rises,
+//!   and [`IdGenerator::fence`] stops it at once. The service persists a high-water mark before
+//!   raising the ceiling, which is what makes restarts and slot handovers safe.
+//! - **No hangs, no wrap**: a lagging clock causes a bounded wait or [`Error::ClockBehind`];
+//!   the end of the layout's time is [`Error::LayoutExhausted`], never a wrapped ID.
+//! - **Positive `i64`** in every layout of 63 bits or fewer, the default among them.
+//!
+//! ## Features
+//! - `serde`: `Serialize`/`Deserialize` for [`Id`] (a decimal **string**, because JavaScript
+//!   numbers lose precision past 2^53; [`serde_support::as_number`] opts into numbers),
+//!   [`Layout`] and [`IdParts`].
+
+#![deny(unsafe_code)]
+
+pub mod clock;
+mod encoding;
+mod error;
+mod generator;
+mod id;
+mod layout;
+mod model;
+#[cfg(feature = "serde")]
+pub mod serde_support;
+mod sync;
+
+pub use encoding::Encoding;
+pub use error::{Error, Result};
+pub use generator::{GeneratorBuilder, IdBlock, IdGenerator};
+pub use id::{Id, IdParts};
+pub use layout::{
+    Layout, LayoutBuilder, LayoutSpec, Preset, DEFAULT_EPOCH_MS, MAX_UNIT_MS, MIN_TIMESTAMP_BITS,
+};
+pub use model::{Datacenter, IdSystem};
+
+/// Default bound on waiting for a lagging clock; see [`GeneratorBuilder::max_wait`].
+pub use generator::DEFAULT_MAX_WAIT;
