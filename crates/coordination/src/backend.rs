@@ -1,0 +1,109 @@
+//! The seam between the node's lifecycle and the places slots live: each backend claims a slot,
+//! persists its high-water mark and, for leased backends, says when the holding must be given up.
+//!
+//! An enum rather than a trait object: there are exactly two backends, their futures stay
+//! `Send` without boxing, and the match makes every backend's behaviour visible in one place.
+
+use std::time::Instant;
+
+use snowdrift::Layout;
+
+use crate::error::CoordError;
+use crate::identity::HolderIdentity;
+use crate::local::{LocalHolder, LocalOptions};
+use crate::status::LeaseStatus;
+
+/// Where worker slots and high-water marks are kept.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Backend {
+    /// A state directory on this host.
+    Local(LocalOptions),
+}
+
+impl Backend {
+    /// The backend's name, as shown in status and logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::Local(_) => "local",
+        }
+    }
+
+    /// Claims a slot for `layout`, after checking the layout pin.
+    pub(crate) async fn claim(
+        &self,
+        layout: &Layout,
+        me: &HolderIdentity,
+    ) -> Result<Holder, CoordError> {
+        match self {
+            Backend::Local(options) => {
+                let (options, layout, me) = (options.clone(), *layout, me.clone());
+                tokio::task::spawn_blocking(move || LocalHolder::claim(&options, &layout, &me))
+                    .await
+                    .map_err(|e| CoordError::Backend(format!("claim task failed: {e}")))?
+                    .map(Holder::Local)
+            }
+        }
+    }
+}
+
+/// A claimed slot.
+#[derive(Debug)]
+pub(crate) enum Holder {
+    Local(LocalHolder),
+}
+
+impl Holder {
+    /// `(datacenter, machine)`.
+    pub(crate) fn slot(&self) -> (u64, u64) {
+        match self {
+            Holder::Local(h) => h.slot(),
+        }
+    }
+
+    /// The mark left by earlier holders of the slot, if any.
+    pub(crate) fn previous_high_water(&self) -> Option<u64> {
+        match self {
+            Holder::Local(h) => h.previous_high_water(),
+        }
+    }
+
+    /// Makes a mark of at least `tick` durable while this holder owns the slot; returns the
+    /// mark that is durable now. Only after this returns may the generator's ceiling rise.
+    pub(crate) async fn persist(&self, tick: u64) -> Result<u64, CoordError> {
+        match self {
+            Holder::Local(h) => h.persist(tick).await,
+        }
+    }
+
+    /// When the holder must stop issuing because its ownership may lapse (leased backends).
+    pub(crate) fn fence_deadline(&self) -> Option<Instant> {
+        match self {
+            Holder::Local(_) => None,
+        }
+    }
+
+    /// The lease, for leased backends.
+    pub(crate) fn lease(&self) -> Option<LeaseStatus> {
+        match self {
+            Holder::Local(_) => None,
+        }
+    }
+
+    /// A human description of where the slot lives.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Holder::Local(h) => h.describe(),
+        }
+    }
+
+    /// Gives the slot up so that another process can take it at once.
+    pub(crate) async fn release(self) -> Result<(), CoordError> {
+        match self {
+            Holder::Local(h) => {
+                h.release();
+                Ok(())
+            }
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! The one error type of the coordination crate.
+//!
+//! Start-up errors name the file, the slot or the holder involved and say what to do, because an
+//! operator reads them once, at 3 a.m., in a log line.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything that can go wrong while claiming a slot or persisting its high-water mark.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CoordError {
+    /// The state directory cannot be created, read or written.
+    #[error("state directory {path}: {source}; check that it exists and this user can write it")]
+    StateDir {
+        /// The directory or file involved.
+        path: PathBuf,
+        /// The underlying I/O error.
+        source: std::io::Error,
+    },
+
+    /// A state file exists but cannot be understood. It is never reset silently, because
+    /// losing a high-water mark could repeat IDs.
+    #[error(
+        "state file {path} is corrupt ({reason}); refusing to start. Restore it from a backup, or \
+         if you are sure no ID from this slot is still in use, move it away"
+    )]
+    CorruptState {
+        /// The file.
+        path: PathBuf,
+        /// What was wrong.
+        reason: String,
+    },
+
+    /// The state directory or cluster was created with another layout or epoch.
+    #[error(
+        "{place} is pinned to layout {pinned}, but this node is configured with {configured}; \
+         two layouts can produce the same bits, so they are never mixed. Use the pinned layout, \
+         or a new state directory or cluster"
+    )]
+    LayoutMismatch {
+        /// Where the pin lives (a path or an etcd key).
+        place: String,
+        /// The pinned layout.
+        pinned: String,
+        /// The configured layout.
+        configured: String,
+    },
+
+    /// The requested slot is held by another live process.
+    #[error("slot datacenter {datacenter} machine {machine} is held by {holder}; choose another --machine-id, or use --machine-id auto")]
+    SlotHeld {
+        /// Datacenter of the slot.
+        datacenter: u64,
+        /// Machine of the slot.
+        machine: u64,
+        /// Who holds it, as it described itself.
+        holder: String,
+    },
+
+    /// Every slot of the datacenter is taken.
+    #[error("all {slots} machine slots of datacenter {datacenter} in {scope} are taken; stop a node, or use a layout with more machine bits")]
+    SlotsExhausted {
+        /// The state directory or cluster.
+        scope: String,
+        /// The datacenter.
+        datacenter: u64,
+        /// How many slots it has.
+        slots: u64,
+    },
+
+    /// The clock is behind the slot's persisted high-water mark by more than start-up may wait.
+    #[error(
+        "the clock is {behind:?} behind the high-water mark persisted for this slot (start-up waits \
+         at most {max_wait:?}); fix the clock, or wait until it passes the mark"
+    )]
+    ClockBehindHighWater {
+        /// How far behind.
+        behind: Duration,
+        /// The start-up bound.
+        max_wait: Duration,
+    },
+
+    /// The generator refused a setting or an operation.
+    #[error(transparent)]
+    Generator(#[from] snowdrift::Error),
+
+    /// The coordination backend (etcd) failed or was unreachable.
+    #[error("coordination backend: {0}")]
+    Backend(String),
+
+    /// This holder no longer owns its slot (its lease expired or the key changed hands).
+    #[error("lost the slot datacenter {datacenter} machine {machine}: {reason}")]
+    SlotLost {
+        /// Datacenter of the slot.
+        datacenter: u64,
+        /// Machine of the slot.
+        machine: u64,
+        /// Why.
+        reason: String,
+    },
+
+    /// An invalid configuration value.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+}
+
+impl CoordError {
+    /// A short stable code for the variant.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CoordError::StateDir { .. } => "state_dir",
+            CoordError::CorruptState { .. } => "corrupt_state",
+            CoordError::LayoutMismatch { .. } => "layout_mismatch",
+            CoordError::SlotHeld { .. } => "slot_held",
+            CoordError::SlotsExhausted { .. } => "slots_exhausted",
+            CoordError::ClockBehindHighWater { .. } => "clock_behind",
+            CoordError::Generator(e) => e.code(),
+            CoordError::Backend(_) => "backend",
+            CoordError::SlotLost { .. } => "slot_lost",
+            CoordError::Config(_) => "config",
+        }
+    }
+}

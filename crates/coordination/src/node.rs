@@ -1,0 +1,470 @@
+//! A running node: it claims a slot, starts a generator inside a persisted window, keeps the
+//! window ahead of the clock, and, for leased backends, fences itself and claims again when its
+//! ownership may lapse.
+//!
+//! # The window protocol (DESIGN.md, invariant 2)
+//! 1. **Claim** a slot; read its high-water mark `hwm` left by earlier holders.
+//! 2. **Floor** = `hwm + 1`. A clock behind the floor is waited for, up to
+//!    `startup_max_wait`, or start-up fails saying how far behind it is.
+//! 3. **Persist** `hwm' = now + window` (fsync, or an acknowledged etcd transaction that checks
+//!    ownership), and only then **raise** the generator's ceiling to `hwm'`.
+//! 4. When less than half the window is left, go to 3. If persisting fails, the generator keeps
+//!    issuing up to the old ceiling and then refuses (HTTP 503) until a write succeeds.
+//!
+//! Every ID this holder issues is therefore at most a durable mark, and the next holder starts
+//! above that mark, whatever the clocks or the lease timing do.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use snowdrift::{IdGenerator, Layout};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::backend::{Backend, Holder};
+use crate::error::CoordError;
+use crate::identity::HolderIdentity;
+use crate::status::{NodePhase, NodeStatus};
+use crate::window::WindowConfig;
+
+/// What a node needs besides its backend.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    /// The layout (and epoch) of the ID space; pinned in the backend on first use.
+    pub layout: Layout,
+    /// The window protocol's settings.
+    pub window: WindowConfig,
+    /// Addresses this node serves on, recorded in its slot for operators and peers.
+    pub advertise: Vec<String>,
+}
+
+impl NodeConfig {
+    /// A config with the default window and no advertised addresses.
+    pub fn new(layout: Layout) -> NodeConfig {
+        NodeConfig {
+            layout,
+            window: WindowConfig::default(),
+            advertise: Vec::new(),
+        }
+    }
+}
+
+/// A generator that holds a slot and keeps its window persisted.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), snowdrift_coordination::CoordError> {
+/// use snowdrift_coordination::{Backend, LocalOptions, MachineChoice, Node, NodeConfig};
+///
+/// let backend = Backend::Local(LocalOptions {
+///     data_dir: "./snowdrift-data".into(),
+///     datacenter: 0,
+///     machine: MachineChoice::Auto,
+/// });
+/// let node = Node::start(backend, NodeConfig::new(snowdrift::Layout::default())).await?;
+/// let id = node.generator().next_id()?;
+/// println!("{id} from slot {}/{}", node.status().datacenter, node.status().machine);
+/// node.shutdown().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Node {
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    keeper: Option<JoinHandle<Option<Holder>>>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    backend: &'static str,
+    layout: Layout,
+    generator: ArcSwap<IdGenerator>,
+    tracked: Mutex<Tracked>,
+}
+
+/// What the keeper learns as it goes; read for status snapshots, never on the ID path.
+#[derive(Debug, Clone)]
+struct Tracked {
+    slot: (u64, u64),
+    location: String,
+    floor: u64,
+    high_water: Option<u64>,
+    phase: NodePhase,
+    lease: Option<crate::status::LeaseStatus>,
+    persist_failures: u64,
+    last_error: Option<String>,
+    claims: u64,
+}
+
+impl Node {
+    /// Claims a slot, waits (bounded) for the clock to pass the slot's persisted mark, persists
+    /// the first window and starts keeping it. The node can issue IDs when this returns.
+    pub async fn start(backend: Backend, config: NodeConfig) -> Result<Node, CoordError> {
+        config.window.validate()?;
+        let me = HolderIdentity::of_this_process(config.advertise.clone());
+        let holder = backend.claim(&config.layout, &me).await?;
+        metrics::counter!("snowdrift_slot_claims_total").increment(1);
+        let started = match start_generator(&holder, &config.layout, &config.window).await {
+            Ok(started) => started,
+            Err(e) => {
+                let _ = holder.release().await;
+                return Err(e);
+            }
+        };
+        let tracked = Tracked {
+            slot: holder.slot(),
+            location: holder.describe(),
+            floor: started.floor,
+            high_water: Some(started.high_water),
+            phase: NodePhase::Serving,
+            lease: holder.lease(),
+            persist_failures: 0,
+            last_error: None,
+            claims: 1,
+        };
+        tracing::info!(
+            backend = backend.name(),
+            datacenter = tracked.slot.0,
+            machine = tracked.slot.1,
+            floor_tick = started.floor,
+            high_water_tick = started.high_water,
+            window_ms = config.window.window.as_millis() as u64,
+            "slot claimed and first window persisted"
+        );
+        let shared = Arc::new(Shared {
+            backend: backend.name(),
+            layout: config.layout,
+            generator: ArcSwap::from_pointee(started.generator),
+            tracked: Mutex::new(tracked),
+        });
+        let (stop, stopped) = watch::channel(false);
+        let keeper = tokio::spawn(keep_window(
+            Arc::clone(&shared),
+            backend,
+            holder,
+            config,
+            me,
+            stopped,
+        ));
+        Ok(Node {
+            shared,
+            stop,
+            keeper: Some(keeper),
+        })
+    }
+
+    /// The current generator. It may be replaced after a slot handover, so fetch it per request.
+    pub fn generator(&self) -> Arc<IdGenerator> {
+        self.shared.generator.load_full()
+    }
+
+    /// The current generator without touching its reference count: the cheaper form for hot
+    /// paths. Do not hold the guard across an `.await`.
+    pub fn generator_guard(&self) -> arc_swap::Guard<Arc<IdGenerator>> {
+        self.shared.generator.load()
+    }
+
+    /// The ID space's layout.
+    pub fn layout(&self) -> Layout {
+        self.shared.layout
+    }
+
+    /// Whether IDs can be issued now: serving, not fenced, inside the window, clock not behind.
+    pub fn is_ready(&self) -> bool {
+        let generator = self.shared.generator.load();
+        let serving = lock(&self.shared.tracked).phase == NodePhase::Serving;
+        let clock = generator.clock_tick();
+        serving
+            && !generator.is_fenced()
+            && generator.ceiling().is_some_and(|ceiling| ceiling >= clock)
+            && generator.next_tick() <= clock.saturating_add(1)
+    }
+
+    /// A snapshot for operators.
+    pub fn status(&self) -> NodeStatus {
+        let tracked = lock(&self.shared.tracked).clone();
+        let generator = self.shared.generator.load();
+        let clock_tick = generator.clock_tick();
+        let ceiling = generator.ceiling();
+        NodeStatus {
+            backend: self.shared.backend,
+            slot_location: tracked.location,
+            datacenter: tracked.slot.0,
+            machine: tracked.slot.1,
+            floor_tick: tracked.floor,
+            ceiling_tick: ceiling,
+            high_water_tick: tracked.high_water,
+            clock_tick,
+            next_tick: generator.next_tick(),
+            clock_lag_ms: generator.clock_lag().as_millis() as u64,
+            headroom_ticks: ceiling.map_or(-(clock_tick as i64), |c| c as i64 - clock_tick as i64),
+            fenced: generator.is_fenced(),
+            ready: self.is_ready(),
+            phase: tracked.phase,
+            lease: tracked.lease,
+            persist_failures: tracked.persist_failures,
+            last_error: tracked.last_error,
+            claims: tracked.claims,
+        }
+    }
+
+    /// Stops the keeper, then releases the slot (for etcd: revokes the lease, so the slot is
+    /// free at once). The persisted mark already covers every issued ID, so nothing is lost.
+    pub async fn shutdown(mut self) -> Result<(), CoordError> {
+        let _ = self.stop.send(true);
+        let holder = match self.keeper.take() {
+            Some(keeper) => keeper
+                .await
+                .map_err(|e| CoordError::Backend(format!("window keeper failed: {e}")))?,
+            None => None,
+        };
+        lock(&self.shared.tracked).phase = NodePhase::Stopped;
+        self.shared.generator.load().fence();
+        match holder {
+            Some(holder) => holder.release().await,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        // Without a shutdown the keeper would run on; stop it so the slot is released (local
+        // locks drop with the holder). A leased slot simply expires.
+        let _ = self.stop.send(true);
+    }
+}
+
+fn lock(tracked: &Mutex<Tracked>) -> MutexGuard<'_, Tracked> {
+    // The data is plain values updated in one step; a panic elsewhere cannot leave it torn.
+    tracked
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A generator started inside its first persisted window.
+struct Started {
+    generator: IdGenerator,
+    floor: u64,
+    high_water: u64,
+}
+
+/// Steps 2 and 3 of the protocol for a freshly claimed slot.
+async fn start_generator(
+    holder: &Holder,
+    layout: &Layout,
+    window: &WindowConfig,
+) -> Result<Started, CoordError> {
+    let floor = holder.previous_high_water().map_or(0, |mark| mark + 1);
+    let (datacenter, machine) = holder.slot();
+    let generator = IdGenerator::builder(*layout)
+        .worker(datacenter, machine)
+        .floor(floor)
+        .closed()
+        .max_wait(window.max_wait)
+        .max_lead_ticks(window.max_lead_ticks)
+        .build()?;
+
+    let lag = generator.clock_lag();
+    if lag > window.startup_max_wait {
+        return Err(CoordError::ClockBehindHighWater {
+            behind: lag,
+            max_wait: window.startup_max_wait,
+        });
+    }
+    if !lag.is_zero() {
+        tracing::warn!(
+            lag_ms = lag.as_millis() as u64,
+            "clock is behind the slot's high-water mark; waiting for it"
+        );
+        let deadline =
+            Instant::now() + window.startup_max_wait + Duration::from_millis(layout.unit_ms());
+        while !generator.clock_lag().is_zero() {
+            if Instant::now() > deadline {
+                return Err(CoordError::ClockBehindHighWater {
+                    behind: generator.clock_lag(),
+                    max_wait: window.startup_max_wait,
+                });
+            }
+            tokio::time::sleep(generator.clock_lag().max(Duration::from_millis(1))).await;
+        }
+    }
+
+    let target = generator.clock_tick().max(floor) + window.window_ticks(layout.unit_ms());
+    let high_water = persist_timed(holder, target, window.window).await?;
+    generator.raise_ceiling(high_water)?;
+    Ok(Started {
+        generator,
+        floor,
+        high_water,
+    })
+}
+
+/// Persists with a timeout, recording latency and failures.
+async fn persist_timed(holder: &Holder, target: u64, timeout: Duration) -> Result<u64, CoordError> {
+    let started = Instant::now();
+    let result = match tokio::time::timeout(timeout, holder.persist(target)).await {
+        Ok(result) => result,
+        Err(_) => Err(CoordError::Backend(format!(
+            "persisting the high-water mark timed out after {timeout:?}"
+        ))),
+    };
+    metrics::histogram!("snowdrift_hwm_persist_seconds").record(started.elapsed().as_secs_f64());
+    if result.is_err() {
+        metrics::counter!("snowdrift_hwm_persist_failures_total").increment(1);
+    }
+    result
+}
+
+/// Step 4, plus fencing and reclaiming for leased backends. Returns the holder on stop.
+async fn keep_window(
+    shared: Arc<Shared>,
+    backend: Backend,
+    mut holder: Holder,
+    config: NodeConfig,
+    me: HolderIdentity,
+    mut stopped: watch::Receiver<bool>,
+) -> Option<Holder> {
+    let window_ticks = config.window.window_ticks(config.layout.unit_ms());
+    loop {
+        tokio::select! {
+            _ = stopped.changed() => return Some(holder),
+            _ = tokio::time::sleep(config.window.check_interval) => {}
+        }
+        if let Some(lease) = holder.lease() {
+            metrics::gauge!("snowdrift_lease_remaining_seconds").set(lease.remaining_seconds);
+            lock(&shared.tracked).lease = Some(lease);
+        }
+        let overdue = holder
+            .fence_deadline()
+            .is_some_and(|deadline| Instant::now() >= deadline);
+        if overdue {
+            let reason = "the lease deadline passed before it could be renewed".to_string();
+            holder = reclaim(
+                &shared,
+                &backend,
+                holder,
+                &config,
+                &me,
+                &mut stopped,
+                reason,
+            )
+            .await?;
+            continue;
+        }
+
+        let generator = shared.generator.load_full();
+        let clock = generator.clock_tick();
+        let ceiling = generator.ceiling().unwrap_or(0);
+        if ceiling >= clock + window_ticks / 2 {
+            continue;
+        }
+        match persist_timed(&holder, clock + window_ticks, config.window.window / 2).await {
+            Ok(mark) => {
+                // Raising a fenced generator is refused by the generator itself.
+                let _ = generator.raise_ceiling(mark);
+                let mut tracked = lock(&shared.tracked);
+                if tracked.last_error.take().is_some() {
+                    tracing::info!(high_water_tick = mark, "high-water persistence recovered");
+                }
+                tracked.high_water = Some(mark);
+            }
+            Err(CoordError::SlotLost { reason, .. }) => {
+                holder = reclaim(
+                    &shared,
+                    &backend,
+                    holder,
+                    &config,
+                    &me,
+                    &mut stopped,
+                    reason,
+                )
+                .await?;
+            }
+            Err(e) => {
+                let mut tracked = lock(&shared.tracked);
+                tracked.persist_failures += 1;
+                if tracked.last_error.is_none() {
+                    tracing::warn!(error = %e, ceiling_tick = ceiling, "cannot persist the high-water mark; serving until the ceiling");
+                }
+                tracked.last_error = Some(e.to_string());
+            }
+        }
+    }
+}
+
+/// Fences the generator, gives the old slot up and claims one again (perhaps another), retrying
+/// until it succeeds or the node stops. Returns `None` if the node stopped meanwhile.
+async fn reclaim(
+    shared: &Shared,
+    backend: &Backend,
+    old: Holder,
+    config: &NodeConfig,
+    me: &HolderIdentity,
+    stopped: &mut watch::Receiver<bool>,
+    reason: String,
+) -> Option<Holder> {
+    shared.generator.load().fence();
+    metrics::counter!("snowdrift_slot_losses_total").increment(1);
+    let (datacenter, machine) = old.slot();
+    tracing::error!(datacenter, machine, %reason, "fenced: stopped issuing; claiming a slot again");
+    {
+        let mut tracked = lock(&shared.tracked);
+        tracked.phase = NodePhase::Reclaiming;
+        tracked.last_error = Some(format!("slot lost: {reason}"));
+    }
+    let _ = old.release().await;
+
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        if *stopped.borrow() {
+            return None;
+        }
+        let attempt = async {
+            let holder = backend.claim(&config.layout, me).await?;
+            match start_generator(&holder, &config.layout, &config.window).await {
+                Ok(started) => Ok((holder, started)),
+                Err(e) => {
+                    let _ = holder.release().await;
+                    Err(e)
+                }
+            }
+        };
+        let result = tokio::select! {
+            _ = stopped.changed() => return None,
+            result = attempt => result,
+        };
+        match result {
+            Ok((holder, started)) => {
+                metrics::counter!("snowdrift_slot_claims_total").increment(1);
+                let slot = holder.slot();
+                tracing::info!(
+                    datacenter = slot.0,
+                    machine = slot.1,
+                    floor_tick = started.floor,
+                    "claimed a slot again; serving"
+                );
+                shared.generator.store(Arc::new(started.generator));
+                let mut tracked = lock(&shared.tracked);
+                tracked.slot = slot;
+                tracked.location = holder.describe();
+                tracked.floor = started.floor;
+                tracked.high_water = Some(started.high_water);
+                tracked.phase = NodePhase::Serving;
+                tracked.lease = holder.lease();
+                tracked.last_error = None;
+                tracked.claims += 1;
+                return Some(holder);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "claiming a slot failed");
+                lock(&shared.tracked).last_error = Some(e.to_string());
+                tokio::select! {
+                    _ = stopped.changed() => return None,
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}

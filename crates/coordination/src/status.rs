@@ -1,0 +1,67 @@
+//! A snapshot of a node's state, for `/v1/info`, `/readyz`, metrics and `cluster status`.
+
+use serde::Serialize;
+
+/// What the node is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodePhase {
+    /// Issuing IDs (if the window and the clock allow).
+    Serving,
+    /// The slot was lost or is about to be: fenced, claiming a slot again.
+    Reclaiming,
+    /// Shut down.
+    Stopped,
+}
+
+/// The lease of a leased backend.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LeaseStatus {
+    /// The lease ID.
+    pub id: i64,
+    /// Its time to live, in seconds.
+    pub ttl_seconds: u64,
+    /// Time left before this node fences itself, in seconds (negative: overdue).
+    pub remaining_seconds: f64,
+}
+
+/// A snapshot of a node.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NodeStatus {
+    /// `local` or `etcd`.
+    pub backend: &'static str,
+    /// Where the slot lives (state files, or etcd keys).
+    pub slot_location: String,
+    /// The datacenter field.
+    pub datacenter: u64,
+    /// The machine field.
+    pub machine: u64,
+    /// The first tick this holder may use.
+    pub floor_tick: u64,
+    /// The last tick the generator may use now.
+    pub ceiling_tick: Option<u64>,
+    /// The durable high-water mark.
+    pub high_water_tick: Option<u64>,
+    /// The clock's tick now.
+    pub clock_tick: u64,
+    /// The tick of the next ID.
+    pub next_tick: u64,
+    /// How far the clock lags the state, in ms (0 normally).
+    pub clock_lag_ms: u64,
+    /// Ticks of window left: ceiling minus the clock's tick (negative: past the ceiling).
+    pub headroom_ticks: i64,
+    /// Whether the generator was fenced.
+    pub fenced: bool,
+    /// Whether IDs can be issued now.
+    pub ready: bool,
+    /// What the node is doing.
+    pub phase: NodePhase,
+    /// The lease, for leased backends.
+    pub lease: Option<LeaseStatus>,
+    /// High-water writes that failed.
+    pub persist_failures: u64,
+    /// The last coordination error, if the last attempt failed.
+    pub last_error: Option<String>,
+    /// Slots claimed by this process so far (more than one after a handover).
+    pub claims: u64,
+}

@@ -1,0 +1,59 @@
+//! Settings of the window protocol: how far ahead the high-water mark is persisted and when it
+//! is extended.
+
+use std::time::Duration;
+
+/// How a node keeps its issuing window ahead of the clock.
+///
+/// The node persists `hwm = now + window`, raises the generator's ceiling to it, and extends it
+/// again when less than half the window is left. A longer window means fewer writes and longer
+/// service without the backend, and a later start for the next holder of the slot after a crash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowConfig {
+    /// How far ahead of the clock the high-water mark is persisted.
+    pub window: Duration,
+    /// How long start-up may wait for a clock behind the persisted mark before failing.
+    pub startup_max_wait: Duration,
+    /// How often the keeper checks the window and the lease.
+    pub check_interval: Duration,
+    /// The generator's bound on waiting for a lagging clock during a call.
+    pub max_wait: Duration,
+    /// Future ticks a call may borrow when a tick is full (0: wait for the next tick).
+    pub max_lead_ticks: u64,
+}
+
+impl Default for WindowConfig {
+    fn default() -> Self {
+        WindowConfig {
+            window: Duration::from_secs(2),
+            startup_max_wait: Duration::from_secs(5),
+            check_interval: Duration::from_millis(100),
+            max_wait: snowdrift::DEFAULT_MAX_WAIT,
+            max_lead_ticks: 0,
+        }
+    }
+}
+
+impl WindowConfig {
+    /// The window in ticks of `unit_ms`, at least one tick.
+    pub(crate) fn window_ticks(&self, unit_ms: u64) -> u64 {
+        (self.window.as_millis() as u64 / unit_ms.max(1)).max(1)
+    }
+
+    /// Checks the settings make sense together.
+    pub fn validate(&self) -> Result<(), crate::CoordError> {
+        if self.window < Duration::from_millis(10) {
+            return Err(crate::CoordError::Config(format!(
+                "window must be at least 10 ms, got {:?}",
+                self.window
+            )));
+        }
+        if self.check_interval.is_zero() || self.check_interval * 2 > self.window {
+            return Err(crate::CoordError::Config(format!(
+                "check interval {:?} must be above zero and at most half the window {:?}",
+                self.check_interval, self.window
+            )));
+        }
+        Ok(())
+    }
+}
