@@ -57,6 +57,17 @@ pub(crate) fn create_file_once(path: &Path, bytes: &[u8]) -> Result<bool, CoordE
     Ok(created)
 }
 
+/// Writes `bytes` to `path` (created or truncated) and waits until they are on disk.
+fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
 fn sync_parent(path: &Path) -> Result<(), CoordError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     File::open(dir)
