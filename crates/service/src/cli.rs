@@ -1,0 +1,298 @@
+//! The command line: clap definitions of `snowdrift` and its commands, and one-line usage errors.
+//!
+//! Only the shape of the arguments lives here. Each value is parsed by the functions in
+//! [`crate::config::values`], which `serve` also applies to environment variables and the
+//! config file, so a value means the same wherever it is written. The serve flags are all
+//! optional here because a missing flag falls through to the environment, then the file, then
+//! the default (see [`crate::config`]).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use snowdrift::{Encoding, Preset};
+
+use crate::config::values::{
+    parse_addr, parse_coordinator, parse_count, parse_duration, parse_encoding, parse_log_format,
+    parse_machine, parse_preset, parse_u64, CoordinatorKind, LogFormat, MachineId,
+};
+
+const ROOT_EXAMPLES: &str = "\
+Examples:
+  snowdrift serve                          # HTTP on 127.0.0.1:8080, state in ./snowdrift-data
+  snowdrift gen -n 5                       # five IDs made locally
+  snowdrift decode 175928847299117063 --layout discord
+  snowdrift layout --layout twitter        # bits, capacity and the date it runs out";
+
+const SERVE_EXAMPLES: &str = "\
+Every flag can also be set as an environment variable SNOWDRIFT_<FLAG> (for example
+SNOWDRIFT_DATA_DIR) or as a key in the --config file (data_dir = \"...\"). Precedence:
+flag > environment > file > default. Explicit layout widths go in the file:
+  [layout]
+  timestamp_bits = 41
+  datacenter_bits = 5
+  machine_bits = 5
+  sequence_bits = 12
+  epoch_ms = 1609459200000
+
+Examples:
+  snowdrift serve
+  snowdrift serve --http 0.0.0.0:8080 --data-dir /var/lib/snowdrift --datacenter-id 2
+  snowdrift serve --machine-id auto        # first free slot on this host
+  SNOWDRIFT_LAYOUT=twitter snowdrift serve --config /etc/snowdrift.toml
+  snowdrift serve --config /etc/snowdrift.toml --print-config
+
+Then:
+  curl localhost:8080/v1/id
+  curl 'localhost:8080/v1/ids?count=100'";
+
+const GEN_EXAMPLES: &str = "\
+Examples:
+  snowdrift gen                            # one ID
+  snowdrift gen -n 1000 --format base62
+  snowdrift gen -n 3 --layout twitter --datacenter-id 1 --machine-id 7
+
+IDs made here carry the given slot but no coordination: two processes using the same slot at
+the same time can repeat each other's IDs. Use `snowdrift serve` to share one ID space.";
+
+const DECODE_EXAMPLES: &str = "\
+Examples:
+  snowdrift decode 175928847299117063 --layout discord
+  snowdrift decode 04W86BB0G4007 --layout discord --json
+  snowdrift decode 0x0271065ac1020007 --layout discord";
+
+const LAYOUT_EXAMPLES: &str = "\
+Examples:
+  snowdrift layout                         # the default, 41/5/5/12 from 2021-01-01
+  snowdrift layout --layout instagram
+  snowdrift layout --json";
+
+/// `snowdrift`: distributed, time-ordered, 64-bit unique IDs.
+#[derive(Debug, Parser)]
+#[command(
+    name = "snowdrift",
+    version,
+    about = "Distributed, time-ordered, 64-bit unique IDs: a service, and tools to make and read them",
+    after_help = ROOT_EXAMPLES,
+    propagate_version = true
+)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands of `snowdrift`.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the ID service (HTTP/JSON) on a worker slot claimed from the state directory.
+    #[command(after_help = SERVE_EXAMPLES)]
+    Serve(Box<ServeArgs>),
+    /// Print IDs made locally with the library (no service, no state directory).
+    #[command(after_help = GEN_EXAMPLES)]
+    Gen(GenArgs),
+    /// Print the parts of an ID: time (UTC), datacenter, machine and sequence.
+    #[command(after_help = DECODE_EXAMPLES)]
+    Decode(DecodeArgs),
+    /// Print a layout's bit allocation, capacity and the date it runs out.
+    #[command(after_help = LAYOUT_EXAMPLES)]
+    Layout(LayoutArgs),
+}
+
+/// Flags of `snowdrift serve`. `None` means "not given on the command line".
+#[derive(Debug, Default, Clone, Args)]
+pub struct ServeArgs {
+    /// TOML file with settings (keys are the flag names with `_`, e.g. `data_dir`).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Print the merged settings as TOML (with where each came from) and exit.
+    #[arg(long)]
+    pub print_config: bool,
+
+    /// Address of the HTTP listener [default: 127.0.0.1:8080]. Port 0 picks a free port.
+    #[arg(long, value_name = "ADDR", value_parser = parse_addr)]
+    pub http: Option<SocketAddr>,
+
+    /// Address of the gRPC listener [default: off].
+    #[arg(long, value_name = "ADDR", value_parser = parse_addr)]
+    pub grpc: Option<SocketAddr>,
+
+    /// Address of the Redis-protocol listener [default: off].
+    #[arg(long, value_name = "ADDR", value_parser = parse_addr)]
+    pub resp: Option<SocketAddr>,
+
+    /// State directory: the slot lock, the pinned layout and the high-water mark
+    /// [default: ./snowdrift-data].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Datacenter field of every ID [default: 0].
+    #[arg(long, value_name = "N", value_parser = parse_u64)]
+    pub datacenter_id: Option<u64>,
+
+    /// Machine field of every ID, or `auto` for the first free slot on this host [default: 0].
+    #[arg(long, value_name = "N|auto", value_parser = parse_machine)]
+    pub machine_id: Option<MachineId>,
+
+    /// Where worker slots and high-water marks are kept: `local` or `etcd` [default: local].
+    #[arg(long, value_name = "local|etcd", value_parser = parse_coordinator)]
+    pub coordinator: Option<CoordinatorKind>,
+
+    /// etcd endpoints, comma-separated (with `--coordinator etcd`).
+    #[arg(long, value_name = "URL,...", value_delimiter = ',')]
+    pub etcd_endpoints: Option<Vec<String>>,
+
+    /// Cluster name: the etcd key prefix (with `--coordinator etcd`).
+    #[arg(long, value_name = "NAME")]
+    pub cluster: Option<String>,
+
+    /// Layout preset: snowdrift, twitter, discord or instagram [default: snowdrift].
+    #[arg(long, value_name = "PRESET", value_parser = parse_preset)]
+    pub layout: Option<Preset>,
+
+    /// Most IDs one request may ask for [default: 10000].
+    #[arg(long, value_name = "N", value_parser = parse_count)]
+    pub max_batch: Option<u64>,
+
+    /// Log format: `text` or `json` [default: text].
+    #[arg(long, value_name = "text|json", value_parser = parse_log_format)]
+    pub log_format: Option<LogFormat>,
+
+    /// How far ahead of the clock the high-water mark is persisted, e.g. `2s` [default: 2s].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub window: Option<Duration>,
+
+    /// How long start-up may wait for a clock behind the persisted mark [default: 5s].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub startup_max_wait: Option<Duration>,
+
+    /// Future ticks a request may borrow when a tick's sequence is used up [default: 0].
+    #[arg(long, value_name = "N", value_parser = parse_u64)]
+    pub max_lead_ticks: Option<u64>,
+}
+
+/// Flags of `snowdrift gen`.
+#[derive(Debug, Clone, Args)]
+pub struct GenArgs {
+    /// How many IDs to print.
+    #[arg(short = 'n', long = "count", value_name = "N", default_value = "1", value_parser = parse_count)]
+    pub count: u64,
+
+    /// Text form of each ID: decimal, base32, base62 or hex.
+    #[arg(long, value_name = "FORMAT", default_value = "decimal", value_parser = parse_encoding)]
+    pub format: Encoding,
+
+    /// Layout preset: snowdrift, twitter, discord or instagram.
+    #[arg(long, value_name = "PRESET", default_value = "snowdrift", value_parser = parse_preset)]
+    pub layout: Preset,
+
+    /// Datacenter field of the IDs.
+    #[arg(long, value_name = "N", default_value = "0", value_parser = parse_u64)]
+    pub datacenter_id: u64,
+
+    /// Machine field of the IDs.
+    #[arg(long, value_name = "N", default_value = "0", value_parser = parse_u64)]
+    pub machine_id: u64,
+}
+
+/// Flags of `snowdrift decode`.
+#[derive(Debug, Clone, Args)]
+pub struct DecodeArgs {
+    /// The ID: decimal, 13-character base32, 11-character base62, or hex (16 digits or `0x…`).
+    #[arg(value_name = "ID", allow_hyphen_values = true)]
+    pub id: String,
+
+    /// Layout preset the ID was made with: snowdrift, twitter, discord or instagram.
+    #[arg(long, value_name = "PRESET", default_value = "snowdrift", value_parser = parse_preset)]
+    pub layout: Preset,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Flags of `snowdrift layout`.
+#[derive(Debug, Clone, Args)]
+pub struct LayoutArgs {
+    /// Layout preset: snowdrift, twitter, discord or instagram.
+    #[arg(long, value_name = "PRESET", default_value = "snowdrift", value_parser = parse_preset)]
+    pub layout: Preset,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Prints a clap error and returns the exit code: help and version go to stdout with code 0;
+/// a usage error becomes one line on stderr with code 2.
+pub fn report_parse_error(err: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match err.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            // Printing help can only fail if stdout is gone, and then there is no one to tell.
+            let _ = err.print();
+            if err.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                ExitCode::from(crate::EXIT_USAGE)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        _ => {
+            eprintln!("{}", one_line(&err.render().to_string()));
+            ExitCode::from(crate::EXIT_USAGE)
+        }
+    }
+}
+
+/// Folds clap's multi-line message into one line: the message and its details, without the
+/// usage block and the "try --help" hint, which the user can ask for.
+fn one_line(rendered: &str) -> String {
+    let mut parts = Vec::new();
+    for line in rendered.lines() {
+        let line = line.trim();
+        if line.starts_with("Usage:") || line.starts_with("For more information") {
+            break;
+        }
+        if !line.is_empty() {
+            parts.push(line);
+        }
+    }
+    let mut message = parts.join(" ");
+    if !message.starts_with("error:") {
+        message.insert_str(0, "error: ");
+    }
+    message.push_str(" (see --help)");
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn usage_errors_fold_into_one_line() {
+        let err = Cli::try_parse_from(["snowdrift", "decode"]).unwrap_err();
+        let line = one_line(&err.render().to_string());
+        assert!(!line.contains('\n'), "{line}");
+        assert!(line.starts_with("error:"), "{line}");
+        assert!(line.contains("<ID>"), "{line}");
+    }
+
+    #[test]
+    fn bad_values_name_the_flag() {
+        let err = Cli::try_parse_from(["snowdrift", "gen", "--datacenter-id", "x"]).unwrap_err();
+        let line = one_line(&err.render().to_string());
+        assert!(line.contains("--datacenter-id"), "{line}");
+    }
+}

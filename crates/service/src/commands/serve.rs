@@ -1,0 +1,200 @@
+//! `snowdrift serve`: settings → listeners bound → slot claimed → serving → graceful stop.
+//!
+//! The order matters:
+//! 1. settings are merged and checked (exit 2 on a bad one) before anything else happens;
+//! 2. sockets are bound before the slot is claimed, so a busy port changes no state;
+//! 3. the node claims its slot and persists its first window; it is ready when it returns;
+//! 4. the `listening …` line is printed on stdout only then, so whoever waits for it (a script,
+//!    a test) can send requests at once;
+//! 5. on SIGTERM or SIGINT the listeners stop accepting and drain, and only then is the node
+//!    shut down (window keeper stopped, slot released); the exit code is 0.
+
+use std::io::Write;
+use std::time::Duration;
+
+use snowdrift_coordination::{
+    Backend, CoordError, LocalOptions, MachineChoice, Node, NodeConfig, WindowConfig,
+};
+use tokio::task::JoinSet;
+
+use super::Failure;
+use crate::app::App;
+use crate::cli::ServeArgs;
+use crate::config::values::{CoordinatorKind, MachineId};
+use crate::config::{print, ServeConfig};
+use crate::listeners::{self, Protocol};
+use crate::shutdown;
+
+/// How long listeners may take to finish in-flight requests after a shutdown signal.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Runs `snowdrift serve`.
+pub fn run(args: &ServeArgs) -> Result<(), Failure> {
+    let config = ServeConfig::load(args, &|name| std::env::var(name).ok())?;
+    if args.print_config {
+        return super::write_stdout(|out| write!(out, "{}", print::to_toml(&config)));
+    }
+    let planned = listeners::plan(&config).map_err(|err| Failure::Usage(err.to_string()))?;
+    if config.coordinator == CoordinatorKind::Etcd {
+        return Err(Failure::Usage(format!(
+            "{} is etcd, but the etcd coordinator is not built yet; use --coordinator local",
+            config.describe("coordinator")
+        )));
+    }
+    crate::logging::init(config.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("snowdrift-worker")
+        .build()
+        .map_err(|err| Failure::Runtime(format!("cannot start the async runtime: {err}")))?;
+    runtime.block_on(serve(config, planned))
+}
+
+async fn serve(
+    config: ServeConfig,
+    planned: Vec<(Protocol, std::net::SocketAddr)>,
+) -> Result<(), Failure> {
+    let metrics = crate::metrics::install();
+    tokio::spawn(crate::metrics::upkeep(metrics.clone()));
+
+    let bound = listeners::bind(&planned)
+        .await
+        .map_err(|err| Failure::Runtime(err.to_string()))?;
+
+    let layout = config.layout();
+    let node_config = NodeConfig {
+        layout,
+        window: WindowConfig {
+            window: config.window,
+            startup_max_wait: config.startup_max_wait,
+            max_lead_ticks: config.max_lead_ticks,
+            ..WindowConfig::default()
+        },
+        advertise: bound.iter().map(listeners::Listener::advertised).collect(),
+    };
+    let backend = Backend::Local(LocalOptions {
+        data_dir: config.data_dir.clone(),
+        datacenter: config.datacenter_id,
+        machine: match config.machine_id {
+            MachineId::Fixed(id) => MachineChoice::Fixed(id),
+            MachineId::Auto => MachineChoice::Auto,
+        },
+    });
+
+    // Start-up may wait for a clock behind the persisted mark; a signal meanwhile ends it.
+    let node = tokio::select! {
+        started = Node::start(backend, node_config) => started.map_err(start_failure)?,
+        signal = shutdown::os_signal() => {
+            tracing::info!(signal, "stopped during start-up");
+            return Ok(());
+        }
+    };
+    log_started(&node, &config);
+
+    let app = App::new(node, config.layout.name(), config.max_batch);
+    let (trigger, _) = shutdown::channel();
+    let mut tasks = JoinSet::new();
+    let mut running = Vec::new();
+    for listener in bound {
+        let serving = listener.spawn(app.clone(), metrics.clone(), trigger.subscribe());
+        running.push((serving.protocol, serving.local_addr));
+        let (protocol, task) = (serving.protocol, serving.task);
+        tasks.spawn(async move { (protocol, task.await) });
+    }
+    announce(&running);
+
+    let outcome = tokio::select! {
+        signal = shutdown::os_signal() => {
+            tracing::info!(signal, "shutting down: no new connections, finishing requests in flight");
+            Ok(())
+        }
+        Some(ended) = tasks.join_next() => Err(listener_ended(ended)),
+    };
+    trigger.trigger();
+    let drained = tokio::time::timeout(DRAIN_TIMEOUT, async {
+        while let Some(ended) = tasks.join_next().await {
+            if let Ok((protocol, Ok(Err(err)))) = ended {
+                tracing::warn!(%protocol, error = %err, "listener ended with an error");
+            }
+        }
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            timeout_s = DRAIN_TIMEOUT.as_secs(),
+            "requests still in flight after the drain timeout; closing them"
+        );
+        tasks.abort_all();
+    }
+
+    match app.shutdown().await {
+        Ok(()) => tracing::info!("stopped: window persisted, slot released"),
+        Err(err) => {
+            tracing::error!(error = %err, "shutting the node down failed");
+            return Err(Failure::Runtime(format!("shutdown: {err}")));
+        }
+    }
+    outcome
+}
+
+/// Prints the `listening` line on stdout (for scripts and tests) and logs it.
+fn announce(running: &[(Protocol, std::net::SocketAddr)]) {
+    let mut line = String::from("listening");
+    for (protocol, addr) in running {
+        line.push_str(&format!(" {protocol}={addr}"));
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    // If stdout is closed nobody is waiting for the line; the log still has it.
+    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+    tracing::info!("{line}");
+}
+
+/// The start-up line: layout, slot, window and the layout's end date.
+fn log_started(node: &Node, config: &ServeConfig) {
+    let status = node.status();
+    let layout = node.layout();
+    let window_end = status
+        .ceiling_tick
+        .map(|tick| crate::wire::rfc3339_ms(layout.unix_ms_of_tick(tick)))
+        .unwrap_or_else(|| "closed".to_string());
+    tracing::info!(
+        layout = %format!("{} ({layout})", config.layout.name()),
+        slot = %format!("datacenter {} machine {}", status.datacenter, status.machine),
+        slot_location = %status.slot_location,
+        floor_tick = status.floor_tick,
+        window_until = %window_end,
+        window = %humantime::format_duration(config.window),
+        layout_ends = %humantime::format_rfc3339_millis(layout.end_time()),
+        "snowdrift started"
+    );
+}
+
+/// A failed start: bad settings exit 2, everything else 1, always one line.
+fn start_failure(err: CoordError) -> Failure {
+    let message = format!("cannot start: {err}");
+    match err {
+        CoordError::Config(_) | CoordError::Generator(_) => Failure::Usage(message),
+        _ => Failure::Runtime(message),
+    }
+}
+
+/// Describes a listener that stopped while it should have been serving.
+fn listener_ended(
+    ended: Result<
+        (
+            Protocol,
+            Result<std::io::Result<()>, tokio::task::JoinError>,
+        ),
+        tokio::task::JoinError,
+    >,
+) -> Failure {
+    let message = match ended {
+        Ok((protocol, Ok(Ok(())))) => format!("the {protocol} listener stopped unexpectedly"),
+        Ok((protocol, Ok(Err(err)))) => format!("the {protocol} listener failed: {err}"),
+        Ok((protocol, Err(err))) => format!("the {protocol} listener crashed: {err}"),
+        Err(err) => format!("a listener crashed: {err}"),
+    };
+    tracing::error!("{message}; shutting down");
+    Failure::Runtime(message)
+}

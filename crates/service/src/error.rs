@@ -1,0 +1,129 @@
+//! Errors that a request can meet, independent of the protocol that carried it.
+//!
+//! Every protocol answers a failed request the same way: a stable `code`, a human `message`, and
+//! a [`ErrorClass`] that tells the caller whether to fix the request or retry later. HTTP maps
+//! the class to 400/404/503 (see `http::errors`); gRPC and the Redis protocol map it to their
+//! own statuses. Keeping the decision here means the protocols cannot disagree on it.
+
+use std::time::Duration;
+
+/// Whether a failed request is the caller's to fix, or the service's to recover from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// The request is wrong (bad count, unknown format, an ID that does not parse or does not
+    /// fit the layout). Retrying the same request will fail the same way.
+    BadRequest,
+    /// The thing asked for does not exist (an unknown route).
+    NotFound,
+    /// The service cannot issue IDs now (clock behind, window not yet extended, fenced, not
+    /// ready). The caller should retry after `retry_after`, here or on another node.
+    Unavailable,
+}
+
+/// A failed request: what went wrong, for the caller.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ServiceError {
+    /// Bad request, not found, or unavailable.
+    pub class: ErrorClass,
+    /// A short stable code, such as `invalid_count` or `ceiling_reached`.
+    pub code: &'static str,
+    /// What happened and what to do, in words.
+    pub message: String,
+    /// How long to wait before retrying (only for [`ErrorClass::Unavailable`]).
+    pub retry_after: Option<Duration>,
+}
+
+impl ServiceError {
+    /// A bad request.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> ServiceError {
+        ServiceError {
+            class: ErrorClass::BadRequest,
+            code,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// Nothing there.
+    pub fn not_found(message: impl Into<String>) -> ServiceError {
+        ServiceError {
+            class: ErrorClass::NotFound,
+            code: "not_found",
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// The service cannot serve now; retry after `retry_after`.
+    pub fn unavailable(
+        code: &'static str,
+        message: impl Into<String>,
+        retry_after: Duration,
+    ) -> ServiceError {
+        ServiceError {
+            class: ErrorClass::Unavailable,
+            code,
+            message: message.into(),
+            retry_after: Some(retry_after),
+        }
+    }
+
+    /// `Retry-After` in whole seconds, at least 1 (HTTP cannot say less).
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        self.retry_after
+            .map(|wait| wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
+            .map(|secs| secs.max(1))
+    }
+}
+
+impl From<snowdrift::Error> for ServiceError {
+    /// Issuing failures are "retry later"; everything else the core reports is about the input.
+    fn from(err: snowdrift::Error) -> ServiceError {
+        use snowdrift::Error;
+        let retry_after = match &err {
+            Error::ClockBehind { behind, .. } => Some((*behind).max(Duration::from_secs(1))),
+            // The window keeper extends the ceiling well within a second.
+            Error::CeilingReached { .. } => Some(Duration::from_secs(1)),
+            // This node will not issue again; another node (or a restart) can.
+            Error::Fenced => Some(Duration::from_secs(1)),
+            Error::LayoutExhausted { .. } => Some(Duration::from_secs(3600)),
+            _ => None,
+        };
+        match retry_after {
+            Some(wait) => ServiceError::unavailable(err.code(), err.to_string(), wait),
+            None => ServiceError::bad_request(err.code(), err.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issuing_failures_are_unavailable_and_input_failures_are_bad_requests() {
+        let behind = snowdrift::Error::ClockBehind {
+            behind: Duration::from_millis(2500),
+            max_wait: Duration::from_secs(1),
+        };
+        let err = ServiceError::from(behind);
+        assert_eq!(err.class, ErrorClass::Unavailable);
+        assert_eq!(err.code, "clock_behind");
+        assert_eq!(err.retry_after_secs(), Some(3));
+
+        for core in [
+            snowdrift::Error::CeilingReached { ceiling: 1 },
+            snowdrift::Error::Fenced,
+            snowdrift::Error::LayoutExhausted { max_tick: 1 },
+        ] {
+            assert_eq!(ServiceError::from(core).class, ErrorClass::Unavailable);
+        }
+
+        let parse = snowdrift::Encoding::detect("???").unwrap_err();
+        let err = ServiceError::from(parse);
+        assert_eq!(err.class, ErrorClass::BadRequest);
+        assert_eq!(err.code, "invalid_id");
+        assert_eq!(err.retry_after_secs(), None);
+    }
+}

@@ -1,0 +1,99 @@
+//! The HTTP/JSON listener: routes, limits, metrics and graceful shutdown.
+//!
+//! Layers, from the outside in: request metrics (route, status, latency) → JSON error shapes
+//! → a time limit per request → a body size limit → the routes. The time limit answers 503
+//! with `Retry-After` rather than letting a request hang; the body limit keeps a client from
+//! streaming megabytes at routes that take no body.
+
+pub mod errors;
+pub mod routes;
+
+use std::time::{Duration, Instant};
+
+use axum::extract::{MatchedPath, Request};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::get;
+use axum::serve::ListenerExt;
+use axum::Router;
+use metrics_exporter_prometheus::PrometheusHandle;
+use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::app::App;
+use crate::shutdown::Shutdown;
+
+/// Longest a request may take before it is answered 503.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest request body accepted (no route takes one).
+pub const BODY_LIMIT: usize = 16 * 1024;
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct HttpState {
+    /// The shared service state.
+    pub app: App,
+    /// Renders `/metrics`.
+    pub metrics: PrometheusHandle,
+}
+
+/// Every route, as matched, so metrics carry a fixed set of labels.
+const ROUTES: [&str; 7] = [
+    "/v1/id",
+    "/v1/ids",
+    "/v1/decode/{id}",
+    "/v1/info",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+];
+
+/// The router with every route and layer.
+pub fn router(state: HttpState) -> Router {
+    Router::new()
+        .route("/v1/id", get(routes::next_id))
+        .route("/v1/ids", get(routes::next_ids))
+        .route("/v1/decode/{id}", get(routes::decode))
+        .route("/v1/info", get(routes::info))
+        .route("/healthz", get(routes::healthz))
+        .route("/readyz", get(routes::readyz))
+        .route("/metrics", get(routes::metrics))
+        .fallback(errors::not_found)
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(middleware::from_fn(errors::json_errors))
+        .layer(middleware::from_fn(record))
+}
+
+/// Serves `router` on `listener` until `shutdown`, then finishes the requests in flight.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: Shutdown,
+) -> std::io::Result<()> {
+    let listener = listener.tap_io(|tcp| {
+        // Small responses go out at once rather than waiting on Nagle's algorithm.
+        let _ = tcp.set_nodelay(true);
+    });
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown.wait())
+        .await
+}
+
+/// Records each request's route, status and latency.
+async fn record(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .and_then(|matched| ROUTES.iter().copied().find(|r| *r == matched.as_str()))
+        .unwrap_or("unmatched");
+    let response = next.run(request).await;
+    crate::metrics::http_request(route, response.status().as_u16(), started.elapsed());
+    response
+}

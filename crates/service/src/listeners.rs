@@ -1,0 +1,180 @@
+//! The service's listeners: which protocols are enabled, binding their sockets, and running them.
+//!
+//! This is the one place that knows the list of protocols. Adding one (gRPC, the Redis
+//! protocol) means a [`Protocol`] variant and an arm in [`Protocol::is_built`] and
+//! [`Listener::spawn`]; `serve` binds, runs and drains every listener the same way.
+//!
+//! Sockets are bound before the node claims its slot, so a busy port fails fast without
+//! touching the state directory, and the bound addresses (port 0 becomes a real port) can be
+//! advertised in the slot and printed in the `listening` line.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::app::App;
+use crate::config::ServeConfig;
+use crate::shutdown::Shutdown;
+
+/// A protocol the service can speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// HTTP/1.1 with JSON bodies (`--http`).
+    Http,
+    /// gRPC (`--grpc`).
+    Grpc,
+    /// The Redis protocol, RESP (`--resp`).
+    Resp,
+}
+
+impl Protocol {
+    /// The name used in flags and in the `listening` line.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Protocol::Http => "http",
+            Protocol::Grpc => "grpc",
+            Protocol::Resp => "resp",
+        }
+    }
+
+    /// Whether this build can serve the protocol.
+    pub const fn is_built(self) -> bool {
+        match self {
+            Protocol::Http => true,
+            Protocol::Grpc | Protocol::Resp => false,
+        }
+    }
+
+    /// The URL scheme advertised for this protocol in the slot's holder identity.
+    const fn scheme(self) -> &'static str {
+        match self {
+            Protocol::Http => "http",
+            Protocol::Grpc => "grpc",
+            Protocol::Resp => "redis",
+        }
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Why the listeners could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum ListenError {
+    /// A protocol was asked for that this build does not have yet.
+    #[error(
+        "--{protocol} is set ({addr}), but the {protocol} listener is not built yet; \
+         remove the setting (only --http is available in this version)"
+    )]
+    NotBuilt {
+        /// The protocol.
+        protocol: Protocol,
+        /// The address it was asked on.
+        addr: SocketAddr,
+    },
+    /// The socket could not be bound.
+    #[error("cannot listen for {protocol} on {addr}: {source}")]
+    Bind {
+        /// The protocol.
+        protocol: Protocol,
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// The enabled protocols and their addresses, from the settings. Fails for a protocol that is
+/// not built, before anything is bound or claimed.
+pub fn plan(config: &ServeConfig) -> Result<Vec<(Protocol, SocketAddr)>, ListenError> {
+    let wanted = [
+        (Protocol::Http, Some(config.http)),
+        (Protocol::Grpc, config.grpc),
+        (Protocol::Resp, config.resp),
+    ];
+    let mut planned = Vec::new();
+    for (protocol, addr) in wanted {
+        let Some(addr) = addr else { continue };
+        if !protocol.is_built() {
+            return Err(ListenError::NotBuilt { protocol, addr });
+        }
+        planned.push((protocol, addr));
+    }
+    Ok(planned)
+}
+
+/// A bound socket, not yet serving.
+#[derive(Debug)]
+pub struct Listener {
+    /// Its protocol.
+    pub protocol: Protocol,
+    /// The address it is bound to (the real port, if 0 was asked for).
+    pub local_addr: SocketAddr,
+    socket: TcpListener,
+}
+
+/// Binds every planned listener.
+pub async fn bind(planned: &[(Protocol, SocketAddr)]) -> Result<Vec<Listener>, ListenError> {
+    let mut bound = Vec::with_capacity(planned.len());
+    for &(protocol, addr) in planned {
+        let fail = |source| ListenError::Bind {
+            protocol,
+            addr,
+            source,
+        };
+        let socket = TcpListener::bind(addr).await.map_err(fail)?;
+        let local_addr = socket.local_addr().map_err(fail)?;
+        bound.push(Listener {
+            protocol,
+            local_addr,
+            socket,
+        });
+    }
+    Ok(bound)
+}
+
+/// A listener that is serving: its task returns when it has drained after shutdown.
+#[derive(Debug)]
+pub struct Running {
+    /// Its protocol.
+    pub protocol: Protocol,
+    /// The address it serves on.
+    pub local_addr: SocketAddr,
+    /// The serving task.
+    pub task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Listener {
+    /// The URL advertised for this listener, e.g. `http://127.0.0.1:8080`.
+    pub fn advertised(&self) -> String {
+        format!("{}://{}", self.protocol.scheme(), self.local_addr)
+    }
+
+    /// Starts serving `app` until `shutdown`.
+    pub fn spawn(self, app: App, metrics: PrometheusHandle, shutdown: Shutdown) -> Running {
+        let task = match self.protocol {
+            Protocol::Http => {
+                let router = crate::http::router(crate::http::HttpState { app, metrics });
+                tokio::spawn(crate::http::serve(self.socket, router, shutdown))
+            }
+            // `plan` refuses protocols that are not built, so these are never bound.
+            Protocol::Grpc | Protocol::Resp => tokio::spawn(async move {
+                Err(std::io::Error::other(format!(
+                    "the {} listener is not built yet",
+                    self.protocol
+                )))
+            }),
+        };
+        Running {
+            protocol: self.protocol,
+            local_addr: self.local_addr,
+            task,
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! Prometheus metrics: the recorder, the names, and the few functions that record them.
+//!
+//! The `metrics` facade is global, so the coordination crate records its own series
+//! (`snowdrift_hwm_persist_seconds`, `snowdrift_hwm_persist_failures_total`, slot claims and
+//! losses) into the same recorder without knowing about it. The recorder has no HTTP listener
+//! of its own: `GET /metrics` renders it. Gauges that describe state rather than events (clock
+//! lead, ceiling headroom) are read from the generator just before each render, by
+//! [`crate::app::App::publish_gauges`].
+
+use std::time::Duration;
+
+use metrics::{counter, gauge, histogram};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use snowdrift::clock::ClockEvents;
+
+/// IDs handed out, on every protocol.
+pub const IDS_ISSUED: &str = "snowdrift_ids_issued_total";
+/// Requests that could not be served, by error code.
+pub const ISSUE_ERRORS: &str = "snowdrift_issue_errors_total";
+/// HTTP requests by route and status.
+pub const HTTP_REQUESTS: &str = "snowdrift_http_requests_total";
+/// HTTP request latency by route.
+pub const HTTP_DURATION: &str = "snowdrift_http_request_duration_seconds";
+/// Times a request slept because a tick's sequence was used up.
+pub const EXHAUSTION_WAITS: &str = "snowdrift_sequence_exhaustion_waits_total";
+/// Backward steps of the wall clock seen (and not followed).
+pub const CLOCK_BACKWARD: &str = "snowdrift_clock_backward_steps_total";
+/// Forward steps of the wall clock adopted.
+pub const CLOCK_FORWARD: &str = "snowdrift_clock_forward_steps_total";
+/// Wall clock minus the generator's clock.
+pub const CLOCK_OFFSET: &str = "snowdrift_clock_wall_offset_seconds";
+/// How far the generator's state runs ahead of its clock (borrowed time).
+pub const CLOCK_LEAD: &str = "snowdrift_clock_lead_seconds";
+/// Time left in the persisted window.
+pub const CEILING_HEADROOM: &str = "snowdrift_ceiling_headroom_seconds";
+/// 1 while the node may issue IDs.
+pub const READY: &str = "snowdrift_ready";
+
+/// Latency buckets, in seconds: from 50 µs (an ID from memory) to 10 s (a stuck request).
+const BUCKETS: [f64; 16] = [
+    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+    1.0, 2.5, 10.0,
+];
+
+/// Installs the global recorder and returns the handle that renders it.
+///
+/// If a recorder is already installed (a second service in one test process), the returned
+/// handle renders an empty registry rather than failing the service.
+pub fn install() -> PrometheusHandle {
+    let builder = match PrometheusBuilder::new().set_buckets(&BUCKETS) {
+        Ok(builder) => builder,
+        // Only an empty bucket list fails, and ours is not empty.
+        Err(_) => PrometheusBuilder::new(),
+    };
+    let recorder = builder.build_recorder();
+    let handle = recorder.handle();
+    if metrics::set_global_recorder(recorder).is_err() {
+        tracing::warn!("a metrics recorder was already installed; /metrics will be empty");
+    }
+    describe();
+    handle
+}
+
+/// Runs the recorder's upkeep (draining histogram buffers) every few seconds, forever.
+pub async fn upkeep(handle: PrometheusHandle) {
+    let mut ticker = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        ticker.tick().await;
+        handle.run_upkeep();
+    }
+}
+
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+    describe_counter!(IDS_ISSUED, "IDs handed out, on every protocol");
+    describe_counter!(ISSUE_ERRORS, "requests for IDs that failed, by error code");
+    describe_counter!(HTTP_REQUESTS, "HTTP requests by route and status");
+    describe_histogram!(
+        HTTP_DURATION,
+        Unit::Seconds,
+        "HTTP request latency by route"
+    );
+    describe_counter!(
+        EXHAUSTION_WAITS,
+        "times a request slept because a tick's sequence was used up"
+    );
+    describe_counter!(
+        CLOCK_BACKWARD,
+        "backward steps of the wall clock seen and not followed"
+    );
+    describe_counter!(CLOCK_FORWARD, "forward steps of the wall clock adopted");
+    describe_gauge!(
+        CLOCK_OFFSET,
+        Unit::Seconds,
+        "wall clock minus the generator's clock"
+    );
+    describe_gauge!(
+        CLOCK_LEAD,
+        Unit::Seconds,
+        "how far issued IDs run ahead of the clock"
+    );
+    describe_gauge!(
+        CEILING_HEADROOM,
+        Unit::Seconds,
+        "time left in the persisted window (negative: past the ceiling)"
+    );
+    describe_gauge!(READY, "1 while this node may issue IDs");
+    describe_histogram!(
+        "snowdrift_hwm_persist_seconds",
+        Unit::Seconds,
+        "time to make a high-water mark durable"
+    );
+    describe_counter!(
+        "snowdrift_hwm_persist_failures_total",
+        "high-water writes that failed"
+    );
+}
+
+/// Counts IDs handed out.
+#[inline]
+pub fn ids_issued(count: u64) {
+    counter!(IDS_ISSUED).increment(count);
+}
+
+/// Counts a request for IDs that failed.
+pub fn issue_failed(code: &'static str) {
+    counter!(ISSUE_ERRORS, "code" => code).increment(1);
+}
+
+/// Records one HTTP request.
+pub fn http_request(route: &'static str, status: u16, elapsed: Duration) {
+    counter!(HTTP_REQUESTS, "route" => route, "status" => status.to_string()).increment(1);
+    histogram!(HTTP_DURATION, "route" => route).record(elapsed.as_secs_f64());
+}
+
+/// State read from the generator and clock just before a render.
+#[derive(Debug, Clone, Copy)]
+pub struct Gauges {
+    /// How far issued IDs run ahead of the clock, in seconds.
+    pub clock_lead_seconds: f64,
+    /// Time left in the persisted window, in seconds.
+    pub ceiling_headroom_seconds: f64,
+    /// The generator's exhaustion waits so far.
+    pub exhaustion_waits: u64,
+    /// What the clock has seen of the wall clock.
+    pub clock: ClockEvents,
+    /// Whether the node may issue.
+    pub ready: bool,
+}
+
+/// Publishes [`Gauges`].
+pub fn publish(gauges: &Gauges) {
+    gauge!(CLOCK_LEAD).set(gauges.clock_lead_seconds);
+    gauge!(CEILING_HEADROOM).set(gauges.ceiling_headroom_seconds);
+    counter!(EXHAUSTION_WAITS).absolute(gauges.exhaustion_waits);
+    counter!(CLOCK_BACKWARD).absolute(gauges.clock.backward_steps);
+    counter!(CLOCK_FORWARD).absolute(gauges.clock.forward_steps);
+    gauge!(CLOCK_OFFSET).set(gauges.clock.wall_offset_ms as f64 / 1000.0);
+    gauge!(READY).set(if gauges.ready { 1.0 } else { 0.0 });
+}
