@@ -9,6 +9,7 @@ use std::time::Instant;
 use snowdrift::Layout;
 
 use crate::error::CoordError;
+use crate::etcd::{EtcdHolder, EtcdOptions};
 use crate::identity::HolderIdentity;
 use crate::local::{LocalHolder, LocalOptions};
 use crate::status::LeaseStatus;
@@ -19,6 +20,8 @@ use crate::status::LeaseStatus;
 pub enum Backend {
     /// A state directory on this host.
     Local(LocalOptions),
+    /// An etcd cluster: slots on leases, marks in ownership-checked transactions.
+    Etcd(EtcdOptions),
 }
 
 impl Backend {
@@ -26,6 +29,7 @@ impl Backend {
     pub fn name(&self) -> &'static str {
         match self {
             Backend::Local(_) => "local",
+            Backend::Etcd(_) => "etcd",
         }
     }
 
@@ -43,6 +47,9 @@ impl Backend {
                     .map_err(|e| CoordError::Backend(format!("claim task failed: {e}")))?
                     .map(Holder::Local)
             }
+            Backend::Etcd(options) => EtcdHolder::claim(options, layout, me)
+                .await
+                .map(|holder| Holder::Etcd(Box::new(holder))),
         }
     }
 }
@@ -51,6 +58,8 @@ impl Backend {
 #[derive(Debug)]
 pub(crate) enum Holder {
     Local(LocalHolder),
+    // Boxed: the etcd client inside is a few kilobytes, the local holder a few words.
+    Etcd(Box<EtcdHolder>),
 }
 
 impl Holder {
@@ -58,6 +67,7 @@ impl Holder {
     pub(crate) fn slot(&self) -> (u64, u64) {
         match self {
             Holder::Local(h) => h.slot(),
+            Holder::Etcd(h) => h.slot(),
         }
     }
 
@@ -65,6 +75,7 @@ impl Holder {
     pub(crate) fn previous_high_water(&self) -> Option<u64> {
         match self {
             Holder::Local(h) => h.previous_high_water(),
+            Holder::Etcd(h) => h.previous_high_water(),
         }
     }
 
@@ -73,6 +84,7 @@ impl Holder {
     pub(crate) async fn persist(&self, tick: u64) -> Result<u64, CoordError> {
         match self {
             Holder::Local(h) => h.persist(tick).await,
+            Holder::Etcd(h) => h.persist(tick).await,
         }
     }
 
@@ -80,6 +92,7 @@ impl Holder {
     pub(crate) fn fence_deadline(&self) -> Option<Instant> {
         match self {
             Holder::Local(_) => None,
+            Holder::Etcd(h) => Some(h.fence_deadline()),
         }
     }
 
@@ -87,6 +100,7 @@ impl Holder {
     pub(crate) fn lease(&self) -> Option<LeaseStatus> {
         match self {
             Holder::Local(_) => None,
+            Holder::Etcd(h) => Some(h.lease()),
         }
     }
 
@@ -94,6 +108,7 @@ impl Holder {
     pub(crate) fn describe(&self) -> String {
         match self {
             Holder::Local(h) => h.describe(),
+            Holder::Etcd(h) => h.describe(),
         }
     }
 
@@ -104,6 +119,7 @@ impl Holder {
                 h.release();
                 Ok(())
             }
+            Holder::Etcd(h) => (*h).release().await,
         }
     }
 }

@@ -81,6 +81,24 @@ pub enum CoordError {
         max_wait: Duration,
     },
 
+    /// This node's clock disagrees with most live holders' advertised clocks by more than the
+    /// allowed skew (etcd backend, `refuse` policy).
+    #[error(
+        "this node's clock differs from {disagreeing} of {peers} live holders by more than \
+         {max_skew:?} (largest: {worst}; positive means the peer is ahead); fix the clock (NTP), \
+         or allow more skew"
+    )]
+    ClockSkew {
+        /// Peers whose clocks differ from ours beyond the limit.
+        disagreeing: usize,
+        /// Live peers that advertise a clock.
+        peers: usize,
+        /// The configured limit.
+        max_skew: Duration,
+        /// The largest difference, and with whom.
+        worst: String,
+    },
+
     /// The generator refused a setting or an operation.
     #[error(transparent)]
     Generator(#[from] snowdrift::Error),
@@ -115,6 +133,7 @@ impl CoordError {
             CoordError::SlotHeld { .. } => "slot_held",
             CoordError::SlotsExhausted { .. } => "slots_exhausted",
             CoordError::ClockBehindHighWater { .. } => "clock_behind",
+            CoordError::ClockSkew { .. } => "clock_skew",
             CoordError::Generator(e) => e.code(),
             CoordError::Backend(_) => "backend",
             CoordError::SlotLost { .. } => "slot_lost",

@@ -7,7 +7,7 @@
 //!
 //! Two backends:
 //! - [`Backend::Local`]: a state directory on one host (`flock` per slot, fsynced marks);
-//! - etcd (leases, transactions), for clusters.
+//! - [`Backend::Etcd`]: an etcd cluster (leases, ownership-checked transactions), for clusters.
 //!
 //! The protocol is described in [`node`] and in `docs/PROTOCOL.md`.
 //!
@@ -25,14 +25,18 @@
 
 mod backend;
 mod error;
+pub mod etcd;
 mod identity;
 pub mod local;
 pub mod node;
 mod status;
+#[cfg(feature = "test-support")]
+pub mod testing;
 mod window;
 
 pub use backend::Backend;
 pub use error::CoordError;
+pub use etcd::{ClockSkewPolicy, EtcdOptions};
 pub use identity::HolderIdentity;
 pub use local::LocalOptions;
 pub use node::{Node, NodeConfig};

@@ -11,7 +11,7 @@
 
 mod durable;
 mod high_water;
-mod layout_pin;
+pub(crate) mod layout_pin;
 mod slot_lock;
 
 use std::path::PathBuf;

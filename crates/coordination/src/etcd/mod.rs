@@ -1,0 +1,36 @@
+//! The `etcd` backend: worker slots on leases, persisted high-water windows, self-fencing.
+//!
+//! Keys (DESIGN.md): `/snowdrift/<cluster>/layout`, `/snowdrift/<cluster>/slots/<dc>/<machine>`
+//! (the holder's identity, bound to its lease) and `/snowdrift/<cluster>/hwm/<dc>/<machine>`
+//! (the persisted high-water tick, no lease).
+//!
+//! One concern per file:
+//! - `options.rs`: settings and defaults;
+//! - `keys.rs`: the key space and the fixed-width encoding of marks;
+//! - `client.rs`: connecting, time bounds and error counting;
+//! - `lease.rs`: the lease, its renewals and the node's conservative deadline;
+//! - `layout_pin.rs`: one layout per cluster;
+//! - `snapshot.rs`: a consistent read of the cluster;
+//! - `clock_check.rs`: clock sanity against the live holders;
+//! - `claim.rs`: the create-if-absent slot claim;
+//! - `persist.rs`: the ownership-checked, grow-only mark transaction;
+//! - `holder.rs`: the claim sequence and the held slot;
+//! - `cluster_status.rs`: the listing behind `snowdrift cluster status`.
+//!
+//! The protocol and the argument for why it cannot repeat an ID are in `docs/PROTOCOL.md`.
+
+mod claim;
+mod client;
+mod clock_check;
+mod cluster_status;
+mod holder;
+mod keys;
+mod layout_pin;
+mod lease;
+mod options;
+mod persist;
+mod snapshot;
+
+pub use cluster_status::{cluster_status, ClusterStatus, SlotReport};
+pub(crate) use holder::EtcdHolder;
+pub use options::{ClockSkewPolicy, EtcdOptions};

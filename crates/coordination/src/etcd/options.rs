@@ -1,0 +1,156 @@
+//! Settings of the etcd backend, with documented defaults (the shape of sonyflake's `Settings`).
+
+use std::time::Duration;
+
+use crate::error::CoordError;
+use crate::MachineChoice;
+
+/// What to do when this node's clock disagrees with the clocks the other live holders advertise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClockSkewPolicy {
+    /// Log a warning naming the peers and join anyway (the default: skew costs time order,
+    /// never uniqueness, which the persisted window guarantees on its own).
+    #[default]
+    Warn,
+    /// Refuse to join when the clock disagrees with most live peers.
+    Refuse,
+}
+
+impl std::str::FromStr for ClockSkewPolicy {
+    type Err = CoordError;
+    /// `warn` or `refuse`.
+    fn from_str(text: &str) -> Result<Self, CoordError> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "warn" => Ok(ClockSkewPolicy::Warn),
+            "refuse" => Ok(ClockSkewPolicy::Refuse),
+            _ => Err(CoordError::Config(format!(
+                "clock skew policy must be \"warn\" or \"refuse\", got {text:?}"
+            ))),
+        }
+    }
+}
+
+/// Settings of the etcd backend.
+///
+/// ```
+/// use std::time::Duration;
+/// use snowdrift_coordination::EtcdOptions;
+///
+/// let options = EtcdOptions::new(vec!["http://127.0.0.1:2379".into()], "prod", 1);
+/// assert_eq!(options.lease_ttl, Duration::from_secs(10));
+/// assert_eq!(options.safety_margin, Duration::from_secs(2));
+/// options.validate()?;
+/// # Ok::<(), snowdrift_coordination::CoordError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EtcdOptions {
+    /// etcd client URLs, e.g. `http://10.0.0.1:2379`.
+    pub endpoints: Vec<String>,
+    /// The cluster name: every key lives under `/snowdrift/<cluster>/`.
+    pub cluster: String,
+    /// The datacenter field of this node's IDs.
+    pub datacenter: u64,
+    /// The lowest free machine slot (the default), or a fixed one.
+    pub machine: MachineChoice,
+    /// The lease's time to live (default 10 s). etcd raises values below its minimum (usually
+    /// 2 s); the node always uses the TTL etcd granted.
+    pub lease_ttl: Duration,
+    /// How long before its own lease deadline the node fences itself (default TTL/5). It must
+    /// cover the keeper's check interval plus any difference in clock rate with etcd.
+    pub safety_margin: Duration,
+    /// Bound on establishing a connection to etcd (default 2 s).
+    pub connect_timeout: Duration,
+    /// Bound on each etcd request (default 2 s).
+    pub request_timeout: Duration,
+    /// The most this node's clock may differ from the clocks other live holders advertise
+    /// before the [`ClockSkewPolicy`] applies (default 2 s).
+    pub max_clock_skew: Duration,
+    /// What to do beyond `max_clock_skew` (default: warn).
+    pub skew_policy: ClockSkewPolicy,
+}
+
+impl EtcdOptions {
+    /// Options with the defaults for everything but where to connect and which slots to use.
+    pub fn new(endpoints: Vec<String>, cluster: impl Into<String>, datacenter: u64) -> EtcdOptions {
+        let lease_ttl = Duration::from_secs(10);
+        EtcdOptions {
+            endpoints,
+            cluster: cluster.into(),
+            datacenter,
+            machine: MachineChoice::Auto,
+            lease_ttl,
+            safety_margin: lease_ttl / 5,
+            connect_timeout: Duration::from_secs(2),
+            request_timeout: Duration::from_secs(2),
+            max_clock_skew: Duration::from_secs(2),
+            skew_policy: ClockSkewPolicy::Warn,
+        }
+    }
+
+    /// Sets the lease TTL and the safety margin to TTL/5.
+    pub fn with_lease_ttl(mut self, ttl: Duration) -> EtcdOptions {
+        self.lease_ttl = ttl;
+        self.safety_margin = ttl / 5;
+        self
+    }
+
+    /// Checks the settings make sense together.
+    pub fn validate(&self) -> Result<(), CoordError> {
+        if self.endpoints.iter().all(|e| e.trim().is_empty()) {
+            return Err(CoordError::Config(
+                "the etcd backend needs at least one endpoint".into(),
+            ));
+        }
+        super::keys::Keys::new(&self.cluster)?;
+        if self.lease_ttl < Duration::from_secs(1) || self.lease_ttl.subsec_nanos() != 0 {
+            return Err(CoordError::Config(format!(
+                "the lease TTL must be a whole number of seconds, at least 1, got {:?}",
+                self.lease_ttl
+            )));
+        }
+        if self.safety_margin.is_zero() || self.safety_margin * 2 > self.lease_ttl {
+            return Err(CoordError::Config(format!(
+                "the safety margin {:?} must be above zero and at most half the lease TTL {:?}",
+                self.safety_margin, self.lease_ttl
+            )));
+        }
+        if self.request_timeout.is_zero() || self.connect_timeout.is_zero() {
+            return Err(CoordError::Config(
+                "etcd connect and request timeouts must be above zero".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// How often the lease is renewed: a third of the time the node may go without renewing
+    /// before it fences itself, so that two renewals in a row may fail without a fence.
+    pub(crate) fn keepalive_interval(&self, granted_ttl: Duration) -> Duration {
+        let usable = granted_ttl.saturating_sub(self.safety_margin);
+        (usable / 3).max(Duration::from_millis(50))
+    }
+
+    /// The endpoints, trimmed, each with a scheme (`host:port` means `http://host:port`).
+    pub(crate) fn endpoint_urls(&self) -> Vec<String> {
+        self.endpoints
+            .iter()
+            .map(|e| e.trim())
+            .filter(|e| !e.is_empty())
+            .map(|e| {
+                if e.contains("://") {
+                    e.to_string()
+                } else {
+                    format!("http://{e}")
+                }
+            })
+            .collect()
+    }
+
+    /// "etcd cluster \"prod\" at http://…": where this node's slots live, for messages.
+    pub(crate) fn scope(&self) -> String {
+        format!(
+            "etcd cluster {:?} at {}",
+            self.cluster,
+            self.endpoint_urls().join(",")
+        )
+    }
+}

@@ -1,0 +1,137 @@
+//! Extending the window: the one transaction that raises a slot's high-water mark.
+//!
+//! ```text
+//! IF   slot.lease == our lease  AND  slot.create_revision == our claim's     (still ours)
+//! THEN IF   hwm.version == 0                         (never written)
+//!      THEN put hwm = new
+//!      ELSE IF   hwm.value < new                     (only ever grows; fixed-width digits)
+//!           THEN put hwm = new
+//!           ELSE get hwm                             (already higher: report it)
+//!      put slot = identity with a fresh clock, same lease
+//! ELSE get slot                                      (lost: say to whom)
+//! ```
+//!
+//! It is a single etcd transaction (nested transactions are one atomic step), so the mark can
+//! only grow, and only while this node owns the slot. A holder whose lease expired, or whose
+//! key was taken over, fails the first comparison and gets [`CoordError::SlotLost`]; the
+//! keeper then fences and claims again. The value comparison needs the 20-digit encoding of
+//! `keys.rs`: etcd compares bytes, and a missing key never passes a value comparison, hence
+//! the `version == 0` branch.
+
+use etcd_client::{Client, Compare, CompareOp, PutOptions, Txn, TxnOp, TxnOpResponse, TxnResponse};
+
+use super::client::{call, record_write};
+use super::keys::{decode_mark, encode_mark};
+use super::snapshot::slot_record;
+use crate::error::CoordError;
+
+/// What the transaction needs to know about the holder.
+pub(crate) struct Ownership<'a> {
+    pub(crate) slot_key: &'a str,
+    pub(crate) mark_key: &'a str,
+    pub(crate) lease: i64,
+    pub(crate) create_revision: i64,
+    pub(crate) slot: (u64, u64),
+}
+
+/// Makes a mark of at least `tick` durable; returns the mark etcd now holds.
+pub(crate) async fn persist(
+    client: &Client,
+    owner: &Ownership<'_>,
+    identity: Vec<u8>,
+    tick: u64,
+    timeout: std::time::Duration,
+) -> Result<u64, CoordError> {
+    let new = encode_mark(tick);
+    let grow = Txn::new()
+        .when([Compare::value(
+            owner.mark_key,
+            CompareOp::Less,
+            new.as_str(),
+        )])
+        .and_then([TxnOp::put(owner.mark_key, new.as_str(), None)])
+        .or_else([TxnOp::get(owner.mark_key, None)]);
+    let first_or_grow = Txn::new()
+        .when([Compare::version(owner.mark_key, CompareOp::Equal, 0)])
+        .and_then([TxnOp::put(owner.mark_key, new.as_str(), None)])
+        .or_else([TxnOp::txn(grow)]);
+    let txn = Txn::new()
+        .when([
+            Compare::lease(owner.slot_key, CompareOp::Equal, owner.lease),
+            Compare::create_revision(owner.slot_key, CompareOp::Equal, owner.create_revision),
+        ])
+        .and_then([
+            TxnOp::txn(first_or_grow),
+            TxnOp::put(
+                owner.slot_key,
+                identity,
+                Some(PutOptions::new().with_lease(owner.lease)),
+            ),
+        ])
+        .or_else([TxnOp::get(owner.slot_key, None)]);
+
+    let mut kv = client.kv_client();
+    let answer = call("high-water persist", timeout, kv.txn(txn)).await?;
+    record_write("persist");
+    if !answer.succeeded() {
+        return Err(lost(owner, &answer));
+    }
+    let first_or_grow = nested(&answer).ok_or_else(malformed)?;
+    if first_or_grow.succeeded() {
+        return Ok(tick);
+    }
+    let grow = nested(&first_or_grow).ok_or_else(malformed)?;
+    if grow.succeeded() {
+        return Ok(tick);
+    }
+    // Already at or above `tick` (a write of ours whose answer was lost, or a slower keeper).
+    let stored = grow
+        .op_responses()
+        .into_iter()
+        .find_map(|op| match op {
+            TxnOpResponse::Get(get) => get.kvs().first().map(|kv| kv.value().to_vec()),
+            _ => None,
+        })
+        .ok_or_else(malformed)?;
+    decode_mark(owner.mark_key, &stored)
+}
+
+/// The first nested transaction's answer inside `answer`.
+fn nested(answer: &TxnResponse) -> Option<TxnResponse> {
+    answer.op_responses().into_iter().find_map(|op| match op {
+        TxnOpResponse::Txn(inner) => Some(inner),
+        _ => None,
+    })
+}
+
+fn malformed() -> CoordError {
+    CoordError::Backend("etcd answered the high-water transaction in an unexpected shape".into())
+}
+
+/// Explains a failed ownership comparison.
+fn lost(owner: &Ownership<'_>, answer: &TxnResponse) -> CoordError {
+    let now_held = answer.op_responses().into_iter().find_map(|op| match op {
+        TxnOpResponse::Get(get) => get.kvs().first().cloned(),
+        _ => None,
+    });
+    let reason = match now_held {
+        None => format!(
+            "{} no longer exists: lease {:x} expired or was revoked",
+            owner.slot_key, owner.lease
+        ),
+        Some(kv) if kv.lease() != owner.lease || kv.create_revision() != owner.create_revision => {
+            format!(
+                "{} now belongs to {} (lease {:x})",
+                owner.slot_key,
+                slot_record(&kv).describe(),
+                kv.lease()
+            )
+        }
+        Some(_) => format!("{} changed hands and back", owner.slot_key),
+    };
+    CoordError::SlotLost {
+        datacenter: owner.slot.0,
+        machine: owner.slot.1,
+        reason,
+    }
+}
