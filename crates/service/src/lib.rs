@@ -28,6 +28,7 @@ pub mod http;
 pub mod listeners;
 pub mod logging;
 pub mod metrics;
+pub mod resp;
 pub mod shutdown;
 pub mod wire;
 

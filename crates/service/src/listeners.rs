@@ -43,8 +43,8 @@ impl Protocol {
     /// Whether this build can serve the protocol.
     pub const fn is_built(self) -> bool {
         match self {
-            Protocol::Http => true,
-            Protocol::Grpc | Protocol::Resp => false,
+            Protocol::Http | Protocol::Resp => true,
+            Protocol::Grpc => false,
         }
     }
 
@@ -163,8 +163,9 @@ impl Listener {
                 let router = crate::http::router(crate::http::HttpState { app, metrics });
                 tokio::spawn(crate::http::serve(self.socket, router, shutdown))
             }
+            Protocol::Resp => tokio::spawn(crate::resp::serve(self.socket, app, shutdown)),
             // `plan` refuses protocols that are not built, so these are never bound.
-            Protocol::Grpc | Protocol::Resp => tokio::spawn(async move {
+            Protocol::Grpc => tokio::spawn(async move {
                 Err(std::io::Error::other(format!(
                     "the {} listener is not built yet",
                     self.protocol

@@ -1,0 +1,56 @@
+//! `NEXTIDS n`: `n` consecutive IDs from one block reservation, as an array of integers.
+
+use super::super::errors;
+use super::super::parse::{ArgError, Args};
+use super::super::reply::Reply;
+use crate::app::App;
+use crate::error::ServiceError;
+
+/// `NEXTIDS n`, with `n` in `1..=max_batch` (checked by [`App::issue`]).
+#[derive(Debug)]
+pub struct NextIds {
+    count: u64,
+}
+
+impl NextIds {
+    /// Reads `n`.
+    pub fn parse(args: &mut Args<'_>) -> Result<NextIds, ArgError> {
+        let count = args.next_u64()?;
+        args.finish()?;
+        Ok(NextIds { count })
+    }
+
+    /// Issues the block and writes it.
+    ///
+    /// A block larger than one tick's sequence spans ticks ahead of the clock, and the
+    /// generator sleeps until they arrive (about 1 ms per 4096 IDs in the default layout).
+    /// Such blocks are issued on a blocking thread so the async workers keep serving other
+    /// connections; smaller ones, the common case, are issued in place, because a blocking
+    /// hand-off would cost more than the rare sub-millisecond wait it avoids.
+    pub async fn apply(self, app: &App, reply: &mut Reply<'_>) {
+        let issued = if self.count <= app.layout().ids_per_tick() {
+            app.issue(self.count)
+        } else {
+            let app = app.clone();
+            let count = self.count;
+            tokio::task::spawn_blocking(move || app.issue(count))
+                .await
+                .unwrap_or_else(|err| {
+                    Err(ServiceError::unavailable(
+                        "internal",
+                        format!("issuing task failed: {err}"),
+                        std::time::Duration::from_secs(1),
+                    ))
+                })
+        };
+        match issued {
+            Ok(block) => {
+                reply.array(block.len());
+                for id in block {
+                    reply.integer(id.as_u64());
+                }
+            }
+            Err(err) => errors::service(reply, &err),
+        }
+    }
+}
