@@ -41,6 +41,8 @@ Examples:
   snowdrift serve
   snowdrift serve --http 0.0.0.0:8080 --data-dir /var/lib/snowdrift --datacenter-id 2
   snowdrift serve --machine-id auto        # first free slot on this host
+  snowdrift serve --coordinator etcd --etcd-endpoints http://10.0.0.1:2379 --cluster prod \\
+      --datacenter-id 1                    # a slot in the cluster's datacenter 1
   SNOWDRIFT_LAYOUT=twitter snowdrift serve --config /etc/snowdrift.toml
   snowdrift serve --config /etc/snowdrift.toml --print-config
 
@@ -62,6 +64,11 @@ Examples:
   snowdrift decode 175928847299117063 --layout discord
   snowdrift decode 04W86BB0G4007 --layout discord --json
   snowdrift decode 0x0271065ac1020007 --layout discord";
+
+const CLUSTER_EXAMPLES: &str = "\
+Examples:
+  snowdrift cluster status --etcd-endpoints http://10.0.0.1:2379 --cluster prod
+  snowdrift cluster status --etcd-endpoints 10.0.0.1:2379,10.0.0.2:2379 --cluster prod --json";
 
 const LAYOUT_EXAMPLES: &str = "\
 Examples:
@@ -99,6 +106,33 @@ pub enum Command {
     /// Print a layout's bit allocation, capacity and the date it runs out.
     #[command(after_help = LAYOUT_EXAMPLES)]
     Layout(LayoutArgs),
+    /// Inspect an etcd cluster of snowdrift nodes.
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
+}
+
+/// The `snowdrift cluster` commands.
+#[derive(Debug, Subcommand)]
+pub enum ClusterCommand {
+    /// List the slots of a cluster: holder, lease and persisted high-water mark of each.
+    #[command(after_help = CLUSTER_EXAMPLES)]
+    Status(ClusterStatusArgs),
+}
+
+/// Flags of `snowdrift cluster status`.
+#[derive(Debug, Clone, Args)]
+pub struct ClusterStatusArgs {
+    /// etcd endpoints, comma-separated.
+    #[arg(long, value_name = "URL,...", value_delimiter = ',', required = true)]
+    pub etcd_endpoints: Vec<String>,
+
+    /// Cluster name (the etcd key prefix the nodes were started with).
+    #[arg(long, value_name = "NAME")]
+    pub cluster: String,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Flags of `snowdrift serve`. `None` means "not given on the command line".
@@ -133,7 +167,8 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", value_parser = parse_u64)]
     pub datacenter_id: Option<u64>,
 
-    /// Machine field of every ID, or `auto` for the first free slot on this host [default: 0].
+    /// Machine field of every ID, or `auto` for the first free slot on this host (or in the
+    /// etcd cluster) [default: 0; auto with `--coordinator etcd`].
     #[arg(long, value_name = "N|auto", value_parser = parse_machine)]
     pub machine_id: Option<MachineId>,
 
@@ -148,6 +183,11 @@ pub struct ServeArgs {
     /// Cluster name: the etcd key prefix (with `--coordinator etcd`).
     #[arg(long, value_name = "NAME")]
     pub cluster: Option<String>,
+
+    /// Time to live of the etcd lease on the slot, in whole seconds, e.g. `10s` [default: 10s].
+    /// A crashed node's slot is free again after about this long.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub lease_ttl: Option<Duration>,
 
     /// Layout preset: snowdrift, twitter, discord or instagram [default: snowdrift].
     #[arg(long, value_name = "PRESET", value_parser = parse_preset)]

@@ -81,7 +81,6 @@ impl EtcdHolder {
                 return Err(e);
             }
         };
-        metrics::counter!("snowdrift_etcd_slot_claims_total").increment(1);
         tracing::info!(
             cluster = %options.cluster,
             datacenter = options.datacenter,

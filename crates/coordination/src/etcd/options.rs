@@ -87,10 +87,22 @@ impl EtcdOptions {
         }
     }
 
-    /// Sets the lease TTL and the safety margin to TTL/5.
+    /// Sets the lease TTL, and scales what depends on it: the safety margin becomes TTL/5, and
+    /// the connect and request timeouts at most TTL/5 (so a hung request cannot use up the
+    /// lease before it is retried).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let options = snowdrift_coordination::EtcdOptions::new(vec!["127.0.0.1:2379".into()], "c", 0)
+    ///     .with_lease_ttl(Duration::from_secs(3));
+    /// assert_eq!(options.safety_margin, Duration::from_millis(600));
+    /// assert_eq!(options.request_timeout, Duration::from_millis(600));
+    /// ```
     pub fn with_lease_ttl(mut self, ttl: Duration) -> EtcdOptions {
         self.lease_ttl = ttl;
         self.safety_margin = ttl / 5;
+        self.request_timeout = self.request_timeout.min(ttl / 5);
+        self.connect_timeout = self.connect_timeout.min(ttl / 5);
         self
     }
 

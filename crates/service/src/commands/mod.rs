@@ -4,6 +4,7 @@
 //! something wrong (an argument, a setting), 1 when something failed at run time. `lib::run`
 //! prints it as one line.
 
+pub mod cluster;
 pub mod decode;
 pub mod gen;
 pub mod layout;
@@ -53,6 +54,7 @@ pub fn dispatch(command: Command) -> Result<(), Failure> {
         Command::Gen(args) => gen::run(&args),
         Command::Decode(args) => decode::run(&args),
         Command::Layout(args) => layout::run(&args),
+        Command::Cluster(command) => cluster::run(&command),
     }
 }
 

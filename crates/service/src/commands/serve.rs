@@ -13,7 +13,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use snowdrift_coordination::{
-    Backend, CoordError, LocalOptions, MachineChoice, Node, NodeConfig, WindowConfig,
+    Backend, CoordError, EtcdOptions, LocalOptions, MachineChoice, Node, NodeConfig, WindowConfig,
 };
 use tokio::task::JoinSet;
 
@@ -35,12 +35,6 @@ pub fn run(args: &ServeArgs) -> Result<(), Failure> {
         return super::write_stdout(|out| write!(out, "{}", print::to_toml(&config)));
     }
     let planned = listeners::plan(&config).map_err(|err| Failure::Usage(err.to_string()))?;
-    if config.coordinator == CoordinatorKind::Etcd {
-        return Err(Failure::Usage(format!(
-            "{} is etcd, but the etcd coordinator is not built yet; use --coordinator local",
-            config.describe("coordinator")
-        )));
-    }
     crate::logging::init(config.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -72,14 +66,26 @@ async fn serve(
         },
         advertise: bound.iter().map(listeners::Listener::advertised).collect(),
     };
-    let backend = Backend::Local(LocalOptions {
-        data_dir: config.data_dir.clone(),
-        datacenter: config.datacenter_id,
-        machine: match config.machine_id {
-            MachineId::Fixed(id) => MachineChoice::Fixed(id),
-            MachineId::Auto => MachineChoice::Auto,
-        },
-    });
+    let machine = match config.machine_id {
+        MachineId::Fixed(id) => MachineChoice::Fixed(id),
+        MachineId::Auto => MachineChoice::Auto,
+    };
+    let backend = match config.coordinator {
+        CoordinatorKind::Local => Backend::Local(LocalOptions {
+            data_dir: config.data_dir.clone(),
+            datacenter: config.datacenter_id,
+            machine,
+        }),
+        CoordinatorKind::Etcd => Backend::Etcd(EtcdOptions {
+            machine,
+            ..EtcdOptions::new(
+                config.etcd_endpoints.clone(),
+                config.cluster.clone().unwrap_or_default(),
+                config.datacenter_id,
+            )
+            .with_lease_ttl(config.lease_ttl)
+        }),
+    };
 
     // Start-up may wait for a clock behind the persisted mark; a signal meanwhile ends it.
     let node = tokio::select! {

@@ -31,6 +31,8 @@ pub const DEFAULT_DATA_DIR: &str = "./snowdrift-data";
 pub const DEFAULT_MAX_BATCH: u64 = 10_000;
 /// Default high-water window ahead of the clock.
 pub const DEFAULT_WINDOW: Duration = Duration::from_secs(2);
+/// Default time to live of the etcd lease on a slot.
+pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(10);
 /// Default longest start-up wait for a clock behind the persisted mark.
 pub const DEFAULT_STARTUP_MAX_WAIT: Duration = Duration::from_secs(5);
 /// Largest lead the core generator accepts, in ticks.
@@ -78,6 +80,8 @@ pub struct ServeConfig {
     pub etcd_endpoints: Vec<String>,
     /// etcd cluster name (etcd coordinator only).
     pub cluster: Option<String>,
+    /// Time to live of the etcd lease on the slot (etcd coordinator only).
+    pub lease_ttl: Duration,
     /// The layout.
     pub layout: LayoutChoice,
     /// Most IDs one request may ask for.
@@ -194,6 +198,12 @@ impl ServeConfig {
                     "the etcd coordinator needs a cluster name".to_string(),
                 ));
             }
+            if self.lease_ttl < Duration::from_secs(1) || self.lease_ttl.subsec_nanos() != 0 {
+                return Err(fail(
+                    "lease_ttl",
+                    "etcd leases last a whole number of seconds, at least 1s".to_string(),
+                ));
+            }
         }
         Ok(())
     }
@@ -249,6 +259,9 @@ impl Merge {
                 .pick("etcd_endpoints", |l| l.etcd_endpoints.clone())
                 .unwrap_or_default(),
             cluster: self.pick("cluster", |l| l.cluster.clone()),
+            lease_ttl: self
+                .pick("lease_ttl", |l| l.lease_ttl)
+                .unwrap_or(DEFAULT_LEASE_TTL),
             layout: self.pick("layout", |l| l.layout).unwrap_or_default(),
             max_batch: self
                 .pick("max_batch", |l| l.max_batch)
@@ -267,6 +280,12 @@ impl Merge {
             sources: BTreeMap::new(),
         };
         config.sources = self.sources;
+        // In a cluster the machine is assigned by etcd unless one is asked for.
+        if config.coordinator == CoordinatorKind::Etcd
+            && config.sources.get("machine_id") == Some(&Source::Default)
+        {
+            config.machine_id = MachineId::Auto;
+        }
         config.validate()?;
         Ok(config)
     }

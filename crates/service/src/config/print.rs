@@ -49,6 +49,12 @@ pub fn to_toml(config: &ServeConfig) -> String {
         Some(format!("[{}]", endpoints.join(", "))),
     );
     line("cluster", config.cluster.as_deref().map(string));
+    line(
+        "lease_ttl",
+        Some(string(
+            &humantime::format_duration(config.lease_ttl).to_string(),
+        )),
+    );
     line("max_batch", Some(config.max_batch.to_string()));
     line("log_format", Some(string(config.log_format.name())));
     line(

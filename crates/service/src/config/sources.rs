@@ -21,7 +21,7 @@ use crate::cli::ServeArgs;
 
 /// Every settings key, as written in the TOML file. The flag is `--` and the key with `-` for
 /// `_`; the environment variable is `SNOWDRIFT_` and the key in upper case.
-pub const KEYS: [&str; 15] = [
+pub const KEYS: [&str; 16] = [
     "http",
     "grpc",
     "resp",
@@ -31,6 +31,7 @@ pub const KEYS: [&str; 15] = [
     "coordinator",
     "etcd_endpoints",
     "cluster",
+    "lease_ttl",
     "layout",
     "max_batch",
     "log_format",
@@ -109,6 +110,8 @@ pub struct Layer {
     pub etcd_endpoints: Option<Vec<String>>,
     /// etcd cluster name.
     pub cluster: Option<String>,
+    /// etcd lease time to live.
+    pub lease_ttl: Option<Duration>,
     /// Layout preset or explicit widths.
     pub layout: Option<LayoutChoice>,
     /// Most IDs per request.
@@ -136,6 +139,7 @@ impl Layer {
             coordinator: args.coordinator,
             etcd_endpoints: args.etcd_endpoints.clone(),
             cluster: args.cluster.clone(),
+            lease_ttl: args.lease_ttl,
             layout: args.layout.map(LayoutChoice::Preset),
             max_batch: args.max_batch,
             log_format: args.log_format,
@@ -244,6 +248,7 @@ impl Layer {
                 )
             }
             "cluster" => self.cluster = Some(text.trim().to_string()),
+            "lease_ttl" => self.lease_ttl = Some(parse_duration(text)?),
             "layout" => self.layout = Some(LayoutChoice::Preset(parse_preset(text)?)),
             "max_batch" => self.max_batch = Some(parse_count(text)?),
             "log_format" => self.log_format = Some(parse_log_format(text)?),

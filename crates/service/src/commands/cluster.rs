@@ -1,0 +1,40 @@
+//! `snowdrift cluster status`: the slots of an etcd cluster, their holders, leases and
+//! high-water marks. The reading and the table live in the coordination crate
+//! (`snowdrift_coordination::etcd::cluster_status`); this only prints.
+
+use snowdrift_coordination::etcd::cluster_status;
+use snowdrift_coordination::{CoordError, EtcdOptions};
+
+use super::{write_stdout, Failure};
+use crate::cli::{ClusterCommand, ClusterStatusArgs};
+
+/// Runs a `snowdrift cluster` command.
+pub fn run(command: &ClusterCommand) -> Result<(), Failure> {
+    match command {
+        ClusterCommand::Status(args) => status(args),
+    }
+}
+
+fn status(args: &ClusterStatusArgs) -> Result<(), Failure> {
+    let options = EtcdOptions::new(args.etcd_endpoints.clone(), args.cluster.clone(), 0);
+    options
+        .validate()
+        .map_err(|err| Failure::Usage(err.to_string()))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| Failure::Runtime(format!("cannot start the async runtime: {err}")))?;
+    let status = runtime
+        .block_on(cluster_status(&options))
+        .map_err(|err| match err {
+            CoordError::Config(_) => Failure::Usage(err.to_string()),
+            _ => Failure::Runtime(format!("cannot read the cluster: {err}")),
+        })?;
+    if args.json {
+        let text = serde_json::to_string_pretty(&status)
+            .map_err(|err| Failure::Runtime(format!("cannot write JSON: {err}")))?;
+        write_stdout(|out| writeln!(out, "{text}"))
+    } else {
+        write_stdout(|out| write!(out, "{status}"))
+    }
+}
