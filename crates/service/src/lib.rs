@@ -24,6 +24,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod grpc;
 pub mod http;
 pub mod listeners;
 pub mod logging;

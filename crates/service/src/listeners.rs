@@ -43,8 +43,7 @@ impl Protocol {
     /// Whether this build can serve the protocol.
     pub const fn is_built(self) -> bool {
         match self {
-            Protocol::Http | Protocol::Resp => true,
-            Protocol::Grpc => false,
+            Protocol::Http | Protocol::Grpc | Protocol::Resp => true,
         }
     }
 
@@ -163,14 +162,8 @@ impl Listener {
                 let router = crate::http::router(crate::http::HttpState { app, metrics });
                 tokio::spawn(crate::http::serve(self.socket, router, shutdown))
             }
+            Protocol::Grpc => tokio::spawn(crate::grpc::serve(self.socket, app, shutdown)),
             Protocol::Resp => tokio::spawn(crate::resp::serve(self.socket, app, shutdown)),
-            // `plan` refuses protocols that are not built, so these are never bound.
-            Protocol::Grpc => tokio::spawn(async move {
-                Err(std::io::Error::other(format!(
-                    "the {} listener is not built yet",
-                    self.protocol
-                )))
-            }),
         };
         Running {
             protocol: self.protocol,

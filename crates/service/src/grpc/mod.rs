@@ -1,0 +1,61 @@
+//! The gRPC listener, enabled by `--grpc ADDR`: the `snowdrift.v1.Snowdrift` service of
+//! `proto/snowdrift/v1/snowdrift.proto`, and the standard `grpc.health.v1.Health` service.
+//!
+//! - [`service`]: `NextId`, `NextIds`, `Decode` and `Info`, each a thin call into the [`App`];
+//! - [`stream`]: `StreamIds`, which issues on a blocking thread ahead of a slow reader;
+//! - [`status`]: how a [`crate::error::ServiceError`] becomes a gRPC status;
+//! - [`health`]: keeps the health service's answer equal to `/readyz`.
+//!
+//! The server bounds what a client can make it hold: requests are small protobuf messages
+//! (a few bytes), so the decoder refuses anything over [`MAX_REQUEST_BYTES`]; a unary call
+//! has [`REQUEST_TIMEOUT`]; idle HTTP/2 connections are probed by keep-alive pings.
+
+pub mod health;
+pub mod service;
+pub mod status;
+pub mod stream;
+
+#[cfg(test)]
+mod service_tests;
+
+use std::time::Duration;
+
+use snowdrift_wire::v1::snowdrift_server::SnowdriftServer;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+
+use crate::app::App;
+use crate::shutdown::Shutdown;
+
+/// Largest request message accepted. The largest real one, a `Decode` of a 20-digit ID, is
+/// under 30 bytes.
+pub const MAX_REQUEST_BYTES: usize = 4 * 1024;
+/// Longest a unary call may take before it is answered `DEADLINE_EXCEEDED`-like
+/// (`CANCELLED` by the server). Issuing never waits this long; it bounds a stuck request.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Most concurrent calls on one HTTP/2 connection.
+pub const MAX_STREAMS_PER_CONNECTION: u32 = 256;
+
+/// Serves gRPC on `listener` until `shutdown`, then lets calls in flight finish (a running
+/// `StreamIds` ends with `UNAVAILABLE`, so a reader retries elsewhere).
+pub async fn serve(listener: TcpListener, app: App, shutdown: Shutdown) -> std::io::Result<()> {
+    let (reporter, health_service) = tonic_health::server::health_reporter();
+    health::publish(&reporter, &app).await;
+    let keeper = tokio::spawn(health::keep(reporter, app.clone(), shutdown.clone()));
+
+    let ids = SnowdriftServer::new(service::IdService::new(app, shutdown.clone()))
+        .max_decoding_message_size(MAX_REQUEST_BYTES);
+    let incoming = TcpListenerStream::new(listener);
+    let served = tonic::transport::Server::builder()
+        .timeout(REQUEST_TIMEOUT)
+        .max_concurrent_streams(MAX_STREAMS_PER_CONNECTION)
+        .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .http2_keepalive_timeout(Some(Duration::from_secs(10)))
+        .tcp_nodelay(true)
+        .add_service(health_service)
+        .add_service(ids)
+        .serve_with_incoming_shutdown(incoming, shutdown.wait())
+        .await;
+    keeper.abort();
+    served.map_err(std::io::Error::other)
+}

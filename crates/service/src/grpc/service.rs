@@ -1,0 +1,147 @@
+//! The `snowdrift.v1.Snowdrift` service: each call reads its request, asks the [`App`], and
+//! shapes the answer. Limits, metrics and error classes are the App's, shared with HTTP and
+//! the Redis protocol; only the mapping to protobuf lives here.
+
+use std::sync::Arc;
+
+use snowdrift_wire::v1::snowdrift_server::Snowdrift;
+use snowdrift_wire::v1::{
+    DecodeRequest, DecodeResponse, IdBatch, InfoRequest, InfoResponse, Layout, NextIdRequest,
+    NextIdResponse, NextIdsRequest, NextIdsResponse, StreamIdsRequest,
+};
+use tokio::sync::Semaphore;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status};
+
+use super::status::{from_service, task_failed};
+use super::stream;
+use crate::app::App;
+use crate::shutdown::Shutdown;
+
+/// Most `StreamIds` calls producing at once; each holds a blocking thread while it runs.
+pub const MAX_STREAMS: usize = 64;
+
+/// The ID service over one [`App`].
+#[derive(Debug, Clone)]
+pub struct IdService {
+    app: App,
+    shutdown: Shutdown,
+    /// Permits for running streams (see [`MAX_STREAMS`]).
+    streams: Arc<Semaphore>,
+}
+
+impl IdService {
+    /// The service for `app`; running streams end when `shutdown` is triggered.
+    pub fn new(app: App, shutdown: Shutdown) -> IdService {
+        IdService {
+            app,
+            shutdown,
+            streams: Arc::new(Semaphore::new(MAX_STREAMS)),
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl Snowdrift for IdService {
+    async fn next_id(
+        &self,
+        _request: Request<NextIdRequest>,
+    ) -> Result<Response<NextIdResponse>, Status> {
+        let id = self.app.issue_one().map_err(|err| from_service(&err))?;
+        Ok(Response::new(NextIdResponse { id: id.as_u64() }))
+    }
+
+    async fn next_ids(
+        &self,
+        request: Request<NextIdsRequest>,
+    ) -> Result<Response<NextIdsResponse>, Status> {
+        let count = u64::from(request.into_inner().count);
+        // Like the Redis listener: a block of more than one tick's sequence makes the
+        // generator sleep until its ticks arrive, so it is issued on a blocking thread.
+        let ids = if count <= self.app.layout().ids_per_tick() {
+            collect(&self.app, count)
+        } else {
+            let app = self.app.clone();
+            tokio::task::spawn_blocking(move || collect(&app, count))
+                .await
+                .map_err(|err| task_failed(&err))?
+        }?;
+        Ok(Response::new(NextIdsResponse { ids }))
+    }
+
+    type StreamIdsStream = ReceiverStream<Result<IdBatch, Status>>;
+
+    async fn stream_ids(
+        &self,
+        request: Request<StreamIdsRequest>,
+    ) -> Result<Response<Self::StreamIdsStream>, Status> {
+        let request = request.into_inner();
+        let plan = stream::Plan::check(request.batch, request.count, self.app.max_batch())?;
+        let permit = Arc::clone(&self.streams).try_acquire_owned().map_err(|_| {
+            snowdrift_wire::status::unavailable(
+                "too_many_streams",
+                format!("this node already runs {MAX_STREAMS} streams; retry later or elsewhere"),
+                std::time::Duration::from_secs(1),
+            )
+        })?;
+        let receiver = stream::start(self.app.clone(), plan, self.shutdown.clone(), permit);
+        Ok(Response::new(ReceiverStream::new(receiver)))
+    }
+
+    async fn decode(
+        &self,
+        request: Request<DecodeRequest>,
+    ) -> Result<Response<DecodeResponse>, Status> {
+        let decoded = self
+            .app
+            .decode(&request.into_inner().id)
+            .map_err(|err| from_service(&err))?;
+        // `decoded.id` is the decimal form the App just produced from a u64.
+        let id = decoded.id.parse::<u64>().unwrap_or_default();
+        Ok(Response::new(DecodeResponse {
+            id,
+            time: decoded.time,
+            unix_ms: decoded.unix_ms,
+            tick: decoded.tick,
+            datacenter: decoded.datacenter,
+            machine: decoded.machine,
+            sequence: decoded.sequence,
+            base32: decoded.base32,
+            base62: decoded.base62,
+            hex: decoded.hex,
+        }))
+    }
+
+    async fn info(&self, _request: Request<InfoRequest>) -> Result<Response<InfoResponse>, Status> {
+        let info = self.app.info();
+        let json = serde_json::to_string(&info).unwrap_or_default();
+        let layout = &info.layout;
+        Ok(Response::new(InfoResponse {
+            version: info.version.clone(),
+            layout: Some(Layout {
+                name: layout.name.clone(),
+                timestamp_bits: u32::from(layout.timestamp_bits),
+                datacenter_bits: u32::from(layout.datacenter_bits),
+                machine_bits: u32::from(layout.machine_bits),
+                sequence_bits: u32::from(layout.sequence_bits),
+                epoch_ms: layout.epoch_ms,
+                unit_ms: layout.unit_ms,
+                ends: layout.ends.clone(),
+            }),
+            datacenter: info.datacenter,
+            machine: info.machine,
+            ready: info.ready,
+            max_batch: info.max_batch,
+            uptime_seconds: info.uptime_seconds,
+            clock_tick: info.clock.tick,
+            ceiling_tick: info.clock.ceiling_tick,
+            json,
+        }))
+    }
+}
+
+/// Issues `count` IDs as a block and collects them.
+fn collect(app: &App, count: u64) -> Result<Vec<u64>, Status> {
+    let block = app.issue(count).map_err(|err| from_service(&err))?;
+    Ok(block.map(|id| id.as_u64()).collect())
+}

@@ -1,0 +1,31 @@
+//! A [`ServiceError`] as a gRPC status: `INVALID_ARGUMENT` for the caller's mistakes,
+//! `UNAVAILABLE` with a retry hint for the node's temporary inability, built by the wire
+//! crate's conventions so clients read them back the same way.
+
+use tonic::Status;
+
+use crate::error::{ErrorClass, ServiceError};
+
+/// The status for `err`.
+pub fn from_service(err: &ServiceError) -> Status {
+    match err.class {
+        ErrorClass::BadRequest | ErrorClass::NotFound => {
+            snowdrift_wire::status::invalid_argument(err.code, err.message.clone())
+        }
+        ErrorClass::Unavailable => snowdrift_wire::status::unavailable(
+            err.code,
+            err.message.clone(),
+            err.retry_after.unwrap_or(std::time::Duration::from_secs(1)),
+        ),
+    }
+}
+
+/// A blocking task that did not come back (it panicked or was cancelled): the node could not
+/// serve this call, and another may.
+pub fn task_failed(err: &tokio::task::JoinError) -> Status {
+    snowdrift_wire::status::unavailable(
+        "internal",
+        format!("issuing task failed: {err}"),
+        std::time::Duration::from_secs(1),
+    )
+}

@@ -1,0 +1,121 @@
+//! `StreamIds`: batches of IDs pushed to a bulk consumer as fast as the generator allows.
+//!
+//! A producer on a blocking thread issues one block per batch and sends it into a small
+//! bounded channel that tonic drains into the HTTP/2 stream. The thread is needed because a
+//! consumer this fast exhausts each tick's sequence and the generator then sleeps until the
+//! next tick; the channel's bound is the backpressure: a slow reader stops the producer
+//! rather than letting batches pile up in memory.
+//!
+//! The stream ends when `count` IDs were sent, when the client goes away (the channel
+//! closes), when the node cannot issue (the last message is the error status), or when the
+//! server shuts down (`UNAVAILABLE`, so the client resumes elsewhere).
+
+use snowdrift_wire::v1::IdBatch;
+use tokio::sync::{mpsc, OwnedSemaphorePermit};
+use tonic::Status;
+
+use super::status::from_service;
+use crate::app::App;
+use crate::error::ServiceError;
+use crate::shutdown::Shutdown;
+
+/// Batches produced ahead of the reader. A few keep the producer busy while the network
+/// sends; more would only hold memory.
+const AHEAD: usize = 4;
+
+/// A checked `StreamIds` request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plan {
+    /// IDs per message.
+    pub batch: u64,
+    /// IDs in all; `None` runs until the client cancels.
+    pub total: Option<u64>,
+}
+
+impl Plan {
+    /// Checks `batch` against the node's limit; `count` 0 means no end.
+    pub fn check(batch: u32, count: u64, max_batch: u64) -> Result<Plan, Status> {
+        let batch = u64::from(batch);
+        if batch == 0 || batch > max_batch {
+            return Err(super::status::from_service(&ServiceError::from(
+                snowdrift::Error::BatchOutOfRange {
+                    requested: batch,
+                    max: max_batch,
+                },
+            )));
+        }
+        Ok(Plan {
+            batch,
+            total: (count > 0).then_some(count),
+        })
+    }
+}
+
+/// Starts producing; the receiver is the response stream. `permit` is held until the
+/// producer ends, bounding the number of streams running at once.
+pub fn start(
+    app: App,
+    plan: Plan,
+    shutdown: Shutdown,
+    permit: OwnedSemaphorePermit,
+) -> mpsc::Receiver<Result<IdBatch, Status>> {
+    let (sender, receiver) = mpsc::channel(AHEAD);
+    tokio::task::spawn_blocking(move || {
+        produce(&app, plan, &shutdown, &sender);
+        drop(permit);
+    });
+    receiver
+}
+
+fn produce(
+    app: &App,
+    plan: Plan,
+    shutdown: &Shutdown,
+    sender: &mpsc::Sender<Result<IdBatch, Status>>,
+) {
+    let mut left = plan.total;
+    while left != Some(0) {
+        if shutdown.is_triggered() {
+            let _ = sender.blocking_send(Err(snowdrift_wire::status::unavailable(
+                "shutting_down",
+                "the node is shutting down; resume the stream on another node",
+                std::time::Duration::from_secs(1),
+            )));
+            return;
+        }
+        let size = left.map_or(plan.batch, |left| left.min(plan.batch));
+        let message = match app.issue(size) {
+            Ok(block) => Ok(IdBatch {
+                ids: block.map(|id| id.as_u64()).collect(),
+            }),
+            Err(err) => Err(from_service(&err)),
+        };
+        let failed = message.is_err();
+        // An error here means the client went away: stop issuing for nobody.
+        if sender.blocking_send(message).is_err() || failed {
+            return;
+        }
+        left = left.map(|left| left - size);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plan_checks_the_batch_and_reads_zero_as_endless() {
+        assert_eq!(
+            Plan::check(100, 0, 10_000).unwrap(),
+            Plan {
+                batch: 100,
+                total: None
+            }
+        );
+        assert_eq!(Plan::check(100, 250, 10_000).unwrap().total, Some(250));
+        for bad in [0, 10_001] {
+            let status = Plan::check(bad, 1, 10_000).unwrap_err();
+            assert_eq!(status.code(), tonic::Code::InvalidArgument);
+        }
+    }
+}
