@@ -1,6 +1,6 @@
 //! The figures reported in `docs/PROTOCOL.md`, measured against a real etcd with the service's
-//! defaults (10 s lease fenced 2 s early, 2 s window checked every 100 ms). They take about a
-//! minute and a half, so they are `#[ignore]`d; reproduce them with
+//! defaults (10 s lease fenced 2 s early, 2 s window checked every 100 ms). They take about three
+//! minutes, so they are `#[ignore]`d; reproduce them with
 //!
 //! ```text
 //! cargo test -p snowdrift-coordination --test etcd_figures -- --ignored --nocapture --test-threads 1
