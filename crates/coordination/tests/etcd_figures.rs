@@ -55,7 +55,10 @@ async fn seconds_of_service_after_etcd_is_lost() {
         for trial in 0..8u32 {
             // Lose etcd at a different point of the window each time.
             tokio::time::sleep(Duration::from_millis(1500 + 137 * u64::from(trial))).await;
-            assert!(node.is_ready(), "trial {trial}: not serving before etcd was lost");
+            assert!(
+                node.is_ready(),
+                "trial {trial}: not serving before etcd was lost"
+            );
             let lost = Instant::now();
             etcd.kill();
             let served = tokio::task::spawn_blocking({
@@ -118,7 +121,10 @@ async fn time_for_a_new_node_to_take_over_a_dead_node_s_slot() {
                 samples.push(died.elapsed());
                 successor.shutdown().await.unwrap();
             }
-            summary(&format!("takeover of a crashed node's slot (TTL {ttl} s)"), &mut samples);
+            summary(
+                &format!("takeover of a crashed node's slot (TTL {ttl} s)"),
+                &mut samples,
+            );
         }
     })
     .await;
