@@ -70,6 +70,16 @@ Examples:
   snowdrift cluster status --etcd-endpoints http://10.0.0.1:2379 --cluster prod
   snowdrift cluster status --etcd-endpoints 10.0.0.1:2379,10.0.0.2:2379 --cluster prod --json";
 
+const FETCH_EXAMPLES: &str = "\
+Endpoints are grpc://HOST:PORT (a node's --grpc listener) or http://HOST:PORT (its --http
+listener). With several, a failed request moves to the next; list a node's gRPC and HTTP
+addresses both to fall back from one protocol to the other.
+
+Examples:
+  snowdrift fetch --endpoint grpc://127.0.0.1:9090 -n 5
+  snowdrift fetch --endpoint grpc://10.0.0.1:9090,grpc://10.0.0.2:9090 -n 100000 > ids.txt
+  snowdrift fetch --endpoint http://127.0.0.1:8080";
+
 const LAYOUT_EXAMPLES: &str = "\
 Examples:
   snowdrift layout                         # the default, 41/5/5/12 from 2021-01-01
@@ -109,6 +119,9 @@ pub enum Command {
     /// Inspect an etcd cluster of snowdrift nodes.
     #[command(subcommand)]
     Cluster(ClusterCommand),
+    /// Print IDs fetched from running snowdrift nodes (gRPC or HTTP, with failover).
+    #[command(after_help = FETCH_EXAMPLES)]
+    Fetch(FetchArgs),
 }
 
 /// The `snowdrift cluster` commands.
@@ -236,6 +249,27 @@ pub struct GenArgs {
     /// Machine field of the IDs.
     #[arg(long, value_name = "N", default_value = "0", value_parser = parse_u64)]
     pub machine_id: u64,
+}
+
+/// Flags of `snowdrift fetch`.
+#[derive(Debug, Clone, Args)]
+pub struct FetchArgs {
+    /// A node to ask: grpc://HOST:PORT or http://HOST:PORT. Repeat it, or separate with commas.
+    #[arg(
+        long = "endpoint",
+        value_name = "URL",
+        required = true,
+        value_delimiter = ','
+    )]
+    pub endpoints: Vec<String>,
+
+    /// How many IDs to print.
+    #[arg(short = 'n', long = "count", value_name = "N", default_value = "1", value_parser = parse_count)]
+    pub count: u64,
+
+    /// How long to keep retrying when no endpoint answers, e.g. 2s or 500ms.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub timeout: Duration,
 }
 
 /// Flags of `snowdrift decode`.

@@ -6,6 +6,7 @@
 
 pub mod cluster;
 pub mod decode;
+pub mod fetch;
 pub mod gen;
 pub mod layout;
 pub mod serve;
@@ -55,6 +56,7 @@ pub fn dispatch(command: Command) -> Result<(), Failure> {
         Command::Decode(args) => decode::run(&args),
         Command::Layout(args) => layout::run(&args),
         Command::Cluster(command) => cluster::run(&command),
+        Command::Fetch(args) => fetch::run(&args),
     }
 }
 
