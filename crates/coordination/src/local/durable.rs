@@ -14,15 +14,7 @@ pub(crate) fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), CoordError> 
         source,
     };
     let tmp = path.with_extension("tmp");
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&tmp)
-        .map_err(io)?;
-    file.write_all(bytes).map_err(io)?;
-    file.sync_all().map_err(io)?;
-    drop(file);
+    write_synced(&tmp, bytes).map_err(io)?;
     fs::rename(&tmp, path).map_err(io)?;
     sync_parent(path)
 }
@@ -35,15 +27,7 @@ pub(crate) fn create_file_once(path: &Path, bytes: &[u8]) -> Result<bool, CoordE
         source,
     };
     let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&tmp)
-        .map_err(io)?;
-    file.write_all(bytes).map_err(io)?;
-    file.sync_all().map_err(io)?;
-    drop(file);
+    write_synced(&tmp, bytes).map_err(io)?;
     let created = match fs::hard_link(&tmp, path) {
         Ok(()) => true,
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
