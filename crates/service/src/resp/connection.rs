@@ -52,6 +52,11 @@ impl Default for Timeouts {
 /// of large `NEXTIDS` cannot pile up megabytes of output.
 const FLUSH_AT: usize = 64 * 1024;
 
+/// How long, and how many bytes, a refused client's remaining input is read and discarded
+/// after its error reply (see [`Connection::close`]).
+const LINGER: Duration = Duration::from_millis(500);
+const LINGER_BYTES: usize = 1024 * 1024;
+
 /// Room kept free in the input buffer for each read.
 const READ_CHUNK: usize = 4 * 1024;
 
@@ -196,6 +201,28 @@ impl Connection {
             self.output.shrink_to(FLUSH_AT);
         }
         Ok(())
+    }
+
+    /// Ends the conversation so the client sees the last reply: send it, signal the end of
+    /// our side, then read and discard what the client is still sending for a moment. Closing
+    /// with unread input would make the kernel reset the connection, and a reset can destroy
+    /// the error reply before the client reads it.
+    pub async fn close(&mut self) {
+        if self.flush().await.is_err() {
+            return;
+        }
+        let _ = self.stream.shutdown().await;
+        let drain = async {
+            let mut sink = [0u8; 8 * 1024];
+            let mut total = 0usize;
+            while total < LINGER_BYTES {
+                match self.stream.read(&mut sink).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => total += n,
+                }
+            }
+        };
+        let _ = tokio::time::timeout(LINGER, drain).await;
     }
 
     /// Reads once into the input buffer. `false` when the client closed its side or the

@@ -163,7 +163,7 @@ async fn close(mut connection: Connection, session: &Session, why: ConnError) {
     if matches!(why, ConnError::Protocol(_) | ConnError::RequestTimeout(_)) {
         let message = format!("Protocol error: {}", why_text(&why));
         Reply::new(connection.output(), session.version).error("ERR", &message);
-        let _ = connection.flush().await;
+        connection.close().await;
     }
     tracing::debug!(client = session.id, %why, "resp: closing the connection");
 }
