@@ -55,11 +55,9 @@ impl Ticker {
             // publishes the precise time itself, so the clock degrades to "updated on wait".
             let _ = std::thread::Builder::new()
                 .name("snowdrift-clock".into())
-                .spawn(|| {
-                    if let Some(ticker) = TICKER.get() {
-                        ticker.run();
-                    }
-                });
+                // `wait`, not `get`: this thread can start before `get_or_init` has stored the
+                // ticker, and `get` would then return `None` and leave the clock frozen.
+                .spawn(|| TICKER.wait().run());
             ticker
         })
     }
