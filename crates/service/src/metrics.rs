@@ -7,9 +7,10 @@
 //! lead, ceiling headroom) are read from the generator just before each render, by
 //! [`crate::app::App::publish_gauges`].
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
-use metrics::{counter, gauge, histogram};
+use metrics::{counter, gauge, histogram, Counter, Histogram};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use snowdrift::clock::ClockEvents;
 
@@ -116,10 +117,59 @@ fn describe() {
     );
 }
 
+/// Handles of the per-request series, registered once: looking a series up by name and labels
+/// hashes the key and, for labels, allocates, which costs more than the ID itself.
+struct Handles {
+    ids_issued: Counter,
+    /// Per route (in `ROUTES` order, then "unmatched"): requests answered 200, and latency.
+    routes: Vec<(Counter, Histogram)>,
+}
+
+static HANDLES: OnceLock<Handles> = OnceLock::new();
+
+/// The cached handles. Created on first use, which is after [`install`] in the service, so they
+/// are bound to the Prometheus recorder.
+fn handles() -> &'static Handles {
+    HANDLES.get_or_init(|| Handles {
+        ids_issued: counter!(IDS_ISSUED),
+        routes: ROUTES
+            .iter()
+            .chain(std::iter::once(&UNMATCHED))
+            .map(|route| {
+                (
+                    counter!(HTTP_REQUESTS, "route" => *route, "status" => "200"),
+                    histogram!(HTTP_DURATION, "route" => *route),
+                )
+            })
+            .collect(),
+    })
+}
+
+/// The HTTP routes, as matched, so metrics carry a fixed set of labels.
+pub const ROUTES: [&str; 7] = [
+    "/v1/id",
+    "/v1/ids",
+    "/v1/decode/{id}",
+    "/v1/info",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+];
+
+/// The route label of a request that matched no route.
+pub const UNMATCHED: &str = "unmatched";
+
+/// The index of a matched route in [`ROUTES`], or `ROUTES.len()` for "unmatched".
+pub fn route_index(matched: Option<&str>) -> usize {
+    matched
+        .and_then(|path| ROUTES.iter().position(|route| *route == path))
+        .unwrap_or(ROUTES.len())
+}
+
 /// Counts IDs handed out.
 #[inline]
 pub fn ids_issued(count: u64) {
-    counter!(IDS_ISSUED).increment(count);
+    handles().ids_issued.increment(count);
 }
 
 /// Counts a request for IDs that failed.
@@ -127,10 +177,19 @@ pub fn issue_failed(code: &'static str) {
     counter!(ISSUE_ERRORS, "code" => code).increment(1);
 }
 
-/// Records one HTTP request.
-pub fn http_request(route: &'static str, status: u16, elapsed: Duration) {
-    counter!(HTTP_REQUESTS, "route" => route, "status" => status.to_string()).increment(1);
-    histogram!(HTTP_DURATION, "route" => route).record(elapsed.as_secs_f64());
+/// Records one HTTP request; `route` comes from [`route_index`].
+pub fn http_request(route: usize, status: u16, elapsed: Duration) {
+    let handles = handles();
+    let Some((ok, latency)) = handles.routes.get(route) else {
+        return;
+    };
+    if status == 200 {
+        ok.increment(1);
+    } else {
+        let name = ROUTES.get(route).copied().unwrap_or(UNMATCHED);
+        counter!(HTTP_REQUESTS, "route" => name, "status" => status.to_string()).increment(1);
+    }
+    latency.record(elapsed.as_secs_f64());
 }
 
 /// State read from the generator and clock just before a render.

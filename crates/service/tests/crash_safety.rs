@@ -154,10 +154,10 @@ fn kill_9_under_load_then_a_clock_an_hour_back_never_repeats_an_id() {
     let started = Instant::now();
     let mut second = faked(&state, "-2s").start();
     let waited = started.elapsed();
+    let stderr = second.wait_for_stderr("waiting for it", Duration::from_secs(5));
     assert!(
-        second.stderr().contains("waiting for it"),
-        "start-up should have waited for the clock: {}",
-        second.stderr()
+        stderr.contains("waiting for it"),
+        "start-up should have waited for the clock: {stderr}"
     );
     assert!(
         waited >= Duration::from_millis(500),

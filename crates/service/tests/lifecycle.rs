@@ -18,7 +18,7 @@ fn sigterm_and_sigint_finish_cleanly_with_exit_0_and_release_the_slot() {
         server.signal(signal);
         let status = server.wait(Duration::from_secs(20));
         assert_eq!(status.code(), Some(0), "SIG{signal}: {}", server.stderr());
-        let stderr = server.stderr();
+        let stderr = server.wait_for_stderr("slot released", Duration::from_secs(5));
         assert!(stderr.contains("shutting down"), "{stderr}");
         assert!(stderr.contains("slot released"), "{stderr}");
 
@@ -133,7 +133,7 @@ fn a_different_layout_over_the_same_state_is_refused() {
 fn json_logs_carry_the_start_up_line() {
     let server = ServerBuilder::new().args(["--log-format", "json"]).start();
     // The start-up line is logged before `listening` is printed.
-    let stderr = server.stderr();
+    let stderr = server.wait_for_stderr("snowdrift started", Duration::from_secs(5));
     let started = stderr
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())

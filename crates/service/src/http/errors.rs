@@ -4,13 +4,11 @@
 //! Two paths lead here. Handlers return [`HttpError`] (a [`ServiceError`] with a status).
 //! Everything else that can fail before or around a handler — an unknown route, a wrong
 //! method, a body over the limit, a request over the time limit — produces a bare status from
-//! axum or tower-http, which [`json_errors`] rewrites into the same JSON shape, so a client
+//! axum or tower-http, which [`normalize`] rewrites into the same JSON shape, so a client
 //! never has to parse two kinds of error.
 
 use axum::body::Body;
-use axum::extract::Request;
 use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::{ErrorClass, ServiceError};
@@ -72,16 +70,14 @@ pub async fn not_found(method: Method, uri: Uri) -> HttpError {
     )))
 }
 
-/// Rewrites bare error responses (no JSON body) into the JSON error shape, keeping the status
+/// Rewrites a bare error response (no JSON body) into the JSON error shape, keeping the status
 /// and headers such as `Allow`. Handler errors are JSON already and pass through untouched.
-pub async fn json_errors(request: Request, next: Next) -> Response {
-    let method = request.method().clone();
-    let path = request.uri().path().to_string();
-    let response = next.run(request).await;
+pub fn normalize(response: Response, method: &Method, uri: &Uri) -> Response {
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) || is_json(&response) {
         return response;
     }
+    let path = uri.path();
     let err = match status {
         StatusCode::METHOD_NOT_ALLOWED => ServiceError::bad_request(
             "method_not_allowed",

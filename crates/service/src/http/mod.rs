@@ -1,6 +1,6 @@
 //! The HTTP/JSON listener: routes, limits, metrics and graceful shutdown.
 //!
-//! Layers, from the outside in: request metrics (route, status, latency) → JSON error shapes
+//! Layers, from the outside in: request metrics (route, status, latency) and JSON error shapes
 //! → a time limit per request → a body size limit → the routes. The time limit answers 503
 //! with `Retry-After` rather than letting a request hang; the body limit keeps a client from
 //! streaming megabytes at routes that take no body.
@@ -38,17 +38,6 @@ pub struct HttpState {
     pub metrics: PrometheusHandle,
 }
 
-/// Every route, as matched, so metrics carry a fixed set of labels.
-const ROUTES: [&str; 7] = [
-    "/v1/id",
-    "/v1/ids",
-    "/v1/decode/{id}",
-    "/v1/info",
-    "/healthz",
-    "/readyz",
-    "/metrics",
-];
-
 /// The router with every route and layer.
 pub fn router(state: HttpState) -> Router {
     Router::new()
@@ -66,8 +55,7 @@ pub fn router(state: HttpState) -> Router {
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,
         ))
-        .layer(middleware::from_fn(errors::json_errors))
-        .layer(middleware::from_fn(record))
+        .layer(middleware::from_fn(observe))
 }
 
 /// Serves `router` on `listener` until `shutdown`, then finishes the requests in flight.
@@ -85,15 +73,19 @@ pub async fn serve(
         .await
 }
 
-/// Records each request's route, status and latency.
-async fn record(request: Request, next: Next) -> Response {
+/// Records each request's route, status and latency, and gives bare error responses (from
+/// routing, the body limit or the time limit) the JSON error shape. One layer for both, because
+/// every layer costs a boxed future per request.
+async fn observe(request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .and_then(|matched| ROUTES.iter().copied().find(|r| *r == matched.as_str()))
-        .unwrap_or("unmatched");
-    let response = next.run(request).await;
+    let route = crate::metrics::route_index(
+        request
+            .extensions()
+            .get::<MatchedPath>()
+            .map(MatchedPath::as_str),
+    );
+    let (method, uri) = (request.method().clone(), request.uri().clone());
+    let response = errors::normalize(next.run(request).await, &method, &uri);
     crate::metrics::http_request(route, response.status().as_u16(), started.elapsed());
     response
 }

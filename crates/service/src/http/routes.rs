@@ -8,7 +8,8 @@
 use std::fmt::Write;
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -31,29 +32,33 @@ pub struct IdQuery {
 pub async fn next_id(
     State(state): State<HttpState>,
     query: Result<Query<IdQuery>, QueryRejection>,
-    headers: HeaderMap,
+    AcceptsText(as_text): AcceptsText,
 ) -> Result<Response, HttpError> {
     let query = parse_query(query)?;
     let format = parse_format(query.format.as_deref())?;
     let id = state.app.issue_one()?;
-    let text = format.encode(id);
-    Ok(if wants_text(&headers) {
-        text_response(text + "\n")
+    let mut body = String::with_capacity(32);
+    if as_text {
+        push_id(&mut body, id, format);
+        body.push('\n');
+        Ok(text_response(body))
     } else {
-        json_response(format!(r#"{{"id":"{text}"}}"#))
-    })
+        body.push_str(r#"{"id":""#);
+        push_id(&mut body, id, format);
+        body.push_str(r#""}"#);
+        Ok(json_response(body))
+    }
 }
 
 /// `GET /v1/ids?count=N`: `N` consecutive IDs from one block reservation.
 pub async fn next_ids(
     State(state): State<HttpState>,
     query: Result<Query<IdQuery>, QueryRejection>,
-    headers: HeaderMap,
+    AcceptsText(as_text): AcceptsText,
 ) -> Result<Response, HttpError> {
     let query = parse_query(query)?;
     let format = parse_format(query.format.as_deref())?;
     let count = parse_count(query.count.as_deref(), state.app.max_batch())?;
-    let as_text = wants_text(&headers);
     let app = state.app.clone();
     // A block can span ticks ahead of the clock, and then the generator sleeps until they
     // arrive (about 1 ms per 4096 IDs in the default layout). Sleeping on a blocking thread
@@ -195,6 +200,19 @@ fn parse_count(count: Option<&str>, max: u64) -> Result<u64, ServiceError> {
             ),
         )
     })
+}
+
+/// Whether the client asked for `text/plain` rather than JSON. An extractor rather than a
+/// `HeaderMap` argument, which would copy every header of every request.
+#[derive(Debug, Clone, Copy)]
+pub struct AcceptsText(pub bool);
+
+impl<S: Send + Sync> FromRequestParts<S> for AcceptsText {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(AcceptsText(wants_text(&parts.headers)))
+    }
 }
 
 /// Whether the client prefers `text/plain` to JSON: the first of the two named in `Accept`.

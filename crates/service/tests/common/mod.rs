@@ -276,6 +276,19 @@ impl Server {
         self.stdout.lock().unwrap().clone()
     }
 
+    /// Waits (bounded) until stderr contains `needle` — the drain thread may lag the child —
+    /// and returns all of stderr.
+    pub fn wait_for_stderr(&self, needle: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let text = self.stderr();
+            if text.contains(needle) || Instant::now() >= deadline {
+                return text;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Sends `signal` (e.g. "TERM", "KILL") to the child.
     pub fn signal(&self, signal: &str) {
         let status = Command::new("kill")
