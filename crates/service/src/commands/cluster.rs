@@ -2,6 +2,8 @@
 //! high-water marks. The reading and the table live in the coordination crate
 //! (`snowdrift_coordination::etcd::cluster_status`); this only prints.
 
+use std::time::Duration;
+
 use snowdrift_coordination::etcd::cluster_status;
 use snowdrift_coordination::{CoordError, EtcdOptions};
 
@@ -16,7 +18,12 @@ pub fn run(command: &ClusterCommand) -> Result<(), Failure> {
 }
 
 fn status(args: &ClusterStatusArgs) -> Result<(), Failure> {
-    let options = EtcdOptions::new(args.etcd_endpoints.clone(), args.cluster.clone(), 0);
+    // A person is waiting, not a lease: allow a slow etcd more time than a node would.
+    let options = EtcdOptions {
+        connect_timeout: Duration::from_secs(5),
+        request_timeout: Duration::from_secs(5),
+        ..EtcdOptions::new(args.etcd_endpoints.clone(), args.cluster.clone(), 0)
+    };
     options
         .validate()
         .map_err(|err| Failure::Usage(err.to_string()))?;
