@@ -16,7 +16,8 @@ use snowdrift::{Encoding, Preset};
 
 use crate::config::values::{
     parse_addr, parse_coordinator, parse_count, parse_duration, parse_encoding, parse_log_format,
-    parse_machine, parse_preset, parse_u64, CoordinatorKind, LogFormat, MachineId,
+    parse_machine, parse_preset, parse_skew_policy, parse_u64, ClockSkewPolicy, CoordinatorKind,
+    LogFormat, MachineId,
 };
 
 const ROOT_EXAMPLES: &str = "\
@@ -201,6 +202,16 @@ pub struct ServeArgs {
     /// A crashed node's slot is free again after about this long.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub lease_ttl: Option<Duration>,
+
+    /// Most this node's clock may differ from the clocks other etcd nodes advertise when it
+    /// joins [default: 2s].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub max_clock_skew: Option<Duration>,
+
+    /// Beyond that skew: `warn` and join, or `refuse` when most live nodes disagree
+    /// [default: warn].
+    #[arg(long, value_name = "warn|refuse", value_parser = parse_skew_policy)]
+    pub clock_skew_policy: Option<ClockSkewPolicy>,
 
     /// Layout preset: snowdrift, twitter, discord or instagram [default: snowdrift].
     #[arg(long, value_name = "PRESET", value_parser = parse_preset)]

@@ -379,3 +379,49 @@ fn with_etcd_down_nodes_serve_to_their_ceiling_then_503_then_recover() {
     );
     assert_eq!(get(&server.url("/readyz")).0, 200);
 }
+
+#[test]
+fn the_etcd_settings_come_from_flags_environment_and_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("snowdrift.toml");
+    std::fs::write(&file, "lease_ttl = \"4s\"\nmax_clock_skew = \"500ms\"\n").unwrap();
+    let mut cmd = common::command();
+    cmd.args(["serve", "--print-config", "--config"])
+        .arg(&file)
+        .args([
+            "--coordinator",
+            "etcd",
+            "--etcd-endpoints",
+            "127.0.0.1:1,127.0.0.1:2",
+        ])
+        .args(["--cluster", "prod"])
+        .env("SNOWDRIFT_CLOCK_SKEW_POLICY", "refuse");
+    let out = common::run_with_timeout(cmd, Duration::from_secs(30));
+    assert_eq!(out.code(), 0, "{}", out.stderr);
+    for line in [
+        "machine_id = \"auto\"  # default",
+        "lease_ttl = \"4s\"  # file",
+        "max_clock_skew = \"500ms\"  # file",
+        "clock_skew_policy = \"refuse\"  # environment",
+        "cluster = \"prod\"  # flag",
+    ] {
+        assert!(
+            out.stdout.contains(line),
+            "{line:?} missing from:\n{}",
+            out.stdout
+        );
+    }
+    let out = run(&[
+        "serve",
+        "--coordinator",
+        "etcd",
+        "--etcd-endpoints",
+        "x:1",
+        "--cluster",
+        "c",
+        "--lease-ttl",
+        "1500ms",
+    ]);
+    assert_eq!(out.code(), 2, "{}", out.stderr);
+    assert!(out.stderr.contains("--lease-ttl"), "{}", out.stderr);
+}

@@ -78,6 +78,8 @@ async fn serve(
         }),
         CoordinatorKind::Etcd => Backend::Etcd(EtcdOptions {
             machine,
+            max_clock_skew: config.max_clock_skew,
+            skew_policy: config.clock_skew_policy,
             ..EtcdOptions::new(
                 config.etcd_endpoints.clone(),
                 config.cluster.clone().unwrap_or_default(),

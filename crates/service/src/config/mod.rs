@@ -20,7 +20,7 @@ use snowdrift::{IdGenerator, Layout};
 
 use crate::cli::ServeArgs;
 use sources::{Layer, Source, CONFIG_ENV};
-use values::{CoordinatorKind, LayoutChoice, LogFormat, MachineId};
+use values::{ClockSkewPolicy, CoordinatorKind, LayoutChoice, LogFormat, MachineId};
 
 /// Default HTTP listener: loopback only, so a fresh `snowdrift serve` is not exposed.
 pub const DEFAULT_HTTP: SocketAddr =
@@ -33,6 +33,8 @@ pub const DEFAULT_MAX_BATCH: u64 = 10_000;
 pub const DEFAULT_WINDOW: Duration = Duration::from_secs(2);
 /// Default time to live of the etcd lease on a slot.
 pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(10);
+/// Default allowed clock skew against the live etcd nodes.
+pub const DEFAULT_MAX_CLOCK_SKEW: Duration = Duration::from_secs(2);
 /// Default longest start-up wait for a clock behind the persisted mark.
 pub const DEFAULT_STARTUP_MAX_WAIT: Duration = Duration::from_secs(5);
 /// Largest lead the core generator accepts, in ticks.
@@ -82,6 +84,10 @@ pub struct ServeConfig {
     pub cluster: Option<String>,
     /// Time to live of the etcd lease on the slot (etcd coordinator only).
     pub lease_ttl: Duration,
+    /// Allowed clock skew against the live nodes when joining (etcd coordinator only).
+    pub max_clock_skew: Duration,
+    /// What to do beyond it (etcd coordinator only).
+    pub clock_skew_policy: ClockSkewPolicy,
     /// The layout.
     pub layout: LayoutChoice,
     /// Most IDs one request may ask for.
@@ -262,6 +268,12 @@ impl Merge {
             lease_ttl: self
                 .pick("lease_ttl", |l| l.lease_ttl)
                 .unwrap_or(DEFAULT_LEASE_TTL),
+            max_clock_skew: self
+                .pick("max_clock_skew", |l| l.max_clock_skew)
+                .unwrap_or(DEFAULT_MAX_CLOCK_SKEW),
+            clock_skew_policy: self
+                .pick("clock_skew_policy", |l| l.clock_skew_policy)
+                .unwrap_or_default(),
             layout: self.pick("layout", |l| l.layout).unwrap_or_default(),
             max_batch: self
                 .pick("max_batch", |l| l.max_batch)

@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use snowdrift::LayoutSpec;
 
-use super::values::{LayoutChoice, MachineId};
+use super::values::{ClockSkewPolicy, LayoutChoice, MachineId};
 use super::ServeConfig;
 
 /// Renders `config` as TOML, with a comment after each value naming where it came from.
@@ -54,6 +54,19 @@ pub fn to_toml(config: &ServeConfig) -> String {
         Some(string(
             &humantime::format_duration(config.lease_ttl).to_string(),
         )),
+    );
+    line(
+        "max_clock_skew",
+        Some(string(
+            &humantime::format_duration(config.max_clock_skew).to_string(),
+        )),
+    );
+    line(
+        "clock_skew_policy",
+        Some(string(match config.clock_skew_policy {
+            ClockSkewPolicy::Warn => "warn",
+            ClockSkewPolicy::Refuse => "refuse",
+        })),
     );
     line("max_batch", Some(config.max_batch.to_string()));
     line("log_format", Some(string(config.log_format.name())));

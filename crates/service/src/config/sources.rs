@@ -13,15 +13,15 @@ use snowdrift::LayoutSpec;
 
 use super::values::{
     parse_addr, parse_coordinator, parse_count, parse_duration, parse_layout_spec,
-    parse_log_format, parse_machine, parse_preset, parse_u64, CoordinatorKind, LayoutChoice,
-    LogFormat, MachineId,
+    parse_log_format, parse_machine, parse_preset, parse_skew_policy, parse_u64, ClockSkewPolicy,
+    CoordinatorKind, LayoutChoice, LogFormat, MachineId,
 };
 use super::ConfigError;
 use crate::cli::ServeArgs;
 
 /// Every settings key, as written in the TOML file. The flag is `--` and the key with `-` for
 /// `_`; the environment variable is `SNOWDRIFT_` and the key in upper case.
-pub const KEYS: [&str; 16] = [
+pub const KEYS: [&str; 18] = [
     "http",
     "grpc",
     "resp",
@@ -32,6 +32,8 @@ pub const KEYS: [&str; 16] = [
     "etcd_endpoints",
     "cluster",
     "lease_ttl",
+    "max_clock_skew",
+    "clock_skew_policy",
     "layout",
     "max_batch",
     "log_format",
@@ -112,6 +114,10 @@ pub struct Layer {
     pub cluster: Option<String>,
     /// etcd lease time to live.
     pub lease_ttl: Option<Duration>,
+    /// Allowed clock skew against the live etcd nodes.
+    pub max_clock_skew: Option<Duration>,
+    /// What to do beyond it.
+    pub clock_skew_policy: Option<ClockSkewPolicy>,
     /// Layout preset or explicit widths.
     pub layout: Option<LayoutChoice>,
     /// Most IDs per request.
@@ -140,6 +146,8 @@ impl Layer {
             etcd_endpoints: args.etcd_endpoints.clone(),
             cluster: args.cluster.clone(),
             lease_ttl: args.lease_ttl,
+            max_clock_skew: args.max_clock_skew,
+            clock_skew_policy: args.clock_skew_policy,
             layout: args.layout.map(LayoutChoice::Preset),
             max_batch: args.max_batch,
             log_format: args.log_format,
@@ -249,6 +257,8 @@ impl Layer {
             }
             "cluster" => self.cluster = Some(text.trim().to_string()),
             "lease_ttl" => self.lease_ttl = Some(parse_duration(text)?),
+            "max_clock_skew" => self.max_clock_skew = Some(parse_duration(text)?),
+            "clock_skew_policy" => self.clock_skew_policy = Some(parse_skew_policy(text)?),
             "layout" => self.layout = Some(LayoutChoice::Preset(parse_preset(text)?)),
             "max_batch" => self.max_batch = Some(parse_count(text)?),
             "log_format" => self.log_format = Some(parse_log_format(text)?),

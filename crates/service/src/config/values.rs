@@ -11,6 +11,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use snowdrift::{Encoding, Layout, LayoutSpec, Preset};
+pub use snowdrift_coordination::ClockSkewPolicy;
 
 /// Which worker slot to run: a fixed machine ID, or the first free one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,6 +182,18 @@ pub fn parse_coordinator(text: &str) -> Result<CoordinatorKind, String> {
         "local" => Ok(CoordinatorKind::Local),
         "etcd" => Ok(CoordinatorKind::Etcd),
         _ => Err(format!("expected `local` or `etcd`, got {:?}", text.trim())),
+    }
+}
+
+/// `warn` or `refuse`: what an etcd node does when its clock disagrees with the live holders'.
+pub fn parse_skew_policy(text: &str) -> Result<ClockSkewPolicy, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "warn" => Ok(ClockSkewPolicy::Warn),
+        "refuse" => Ok(ClockSkewPolicy::Refuse),
+        _ => Err(format!(
+            "expected `warn` or `refuse`, got {:?}",
+            text.trim()
+        )),
     }
 }
 
