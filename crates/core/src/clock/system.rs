@@ -210,6 +210,19 @@ mod tests {
     }
 
     #[test]
+    fn the_ticker_advances_the_clock_without_anyone_waiting() {
+        // Regression: the ticker thread once exited when it started before its `OnceLock` was
+        // set, leaving the clock frozen at start-up until something called `wait_until_ms`.
+        let clock = SystemClock::new();
+        let start = clock.now_ms();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while clock.now_ms() < start + 5 {
+            assert!(std::time::Instant::now() < deadline, "the published time never moved");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    #[test]
     fn waiting_reaches_the_target() {
         let clock = SystemClock::new();
         let start = clock.now_ms();
