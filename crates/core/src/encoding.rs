@@ -119,13 +119,17 @@ impl Encoding {
         }
     }
 
-    /// Reads an ID in whichever form it appears to be:
-    /// - `0x…` is hex;
-    /// - only digits is decimal;
-    /// - 13 characters is base32, 11 is base62, 16 is hex.
+    /// Reads an ID in whichever form it appears to be, trying these rules in order:
+    /// 1. `0x` or `0X` followed by 1 to 16 hex digits is hex;
+    /// 2. only digits is decimal;
+    /// 3. 13 characters is base32, 11 is base62, 16 is hex.
+    ///
+    /// The fixed-width forms can look like an earlier rule (a hex form made only of digits, a
+    /// base62 form starting `0x`); such text is read by the earlier rule. Name the encoding
+    /// with [`Encoding::decode`] when that matters.
     pub fn detect(text: &str) -> Result<Id> {
         let text = text.trim();
-        if text.starts_with("0x") || text.starts_with("0X") {
+        if looks_like_prefixed_hex(text) {
             return Encoding::Hex.decode(text);
         }
         if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
@@ -143,6 +147,15 @@ impl Encoding {
             }),
         }
     }
+}
+
+/// `0x`/`0X` and then 1 to 16 hex digits: rule 1 of [`Encoding::detect`].
+fn looks_like_prefixed_hex(text: &str) -> bool {
+    text.strip_prefix("0x")
+        .or_else(|| text.strip_prefix("0X"))
+        .is_some_and(|digits| {
+            (1..=HEX_WIDTH).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_hexdigit())
+        })
 }
 
 fn parse_error(text: &str, encoding: Encoding, reason: &'static str) -> Error {

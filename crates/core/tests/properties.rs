@@ -84,9 +84,13 @@ proptest! {
         for enc in Encoding::ALL {
             let (ea, eb) = (enc.encode(Id::from_u64(a)), enc.encode(Id::from_u64(b)));
             prop_assert_eq!(enc.decode(&ea).unwrap(), Id::from_u64(a));
-            // `detect` reads an all-digit string as decimal (documented): a base32, base62 or hex
-            // form made only of digits is ambiguous, and decimal wins.
-            let expected = if ea.bytes().all(|b| b.is_ascii_digit()) {
+            // `detect` applies its documented rules in order; a fixed-width form that also
+            // matches an earlier rule (0x-prefixed hex, all digits) is read by that rule.
+            let prefixed_hex = (ea.starts_with("0x") || ea.starts_with("0X"))
+                && ea[2..].bytes().all(|b| b.is_ascii_hexdigit());
+            let expected = if prefixed_hex {
+                Encoding::Hex.decode(&ea).ok()
+            } else if ea.bytes().all(|b| b.is_ascii_digit()) {
                 Encoding::Decimal.decode(&ea).ok()
             } else {
                 Some(Id::from_u64(a))

@@ -217,7 +217,10 @@ mod tests {
         let start = clock.now_ms();
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         while clock.now_ms() < start + 5 {
-            assert!(std::time::Instant::now() < deadline, "the published time never moved");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the published time never moved"
+            );
             std::thread::sleep(Duration::from_millis(2));
         }
     }
