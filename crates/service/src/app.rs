@@ -24,6 +24,11 @@ use crate::wire::{rfc3339_ms, ClockInfo, DecodedId, InfoResponse, LayoutInfo};
 /// connections drop their handles.
 const SHUTDOWN_HANDLE_WAIT: Duration = Duration::from_secs(5);
 
+/// Most blocks issued at once on blocking threads (see [`App::run_blocking`]). One worker makes
+/// one tick's worth of IDs per tick whatever the concurrency, so a few in flight keep it busy;
+/// more would only add sleeping threads, each with its own allocator cache.
+const BLOCKING_ISSUERS: usize = 4;
+
 /// Shared service state: the node, the layout, limits and start time.
 #[derive(Debug, Clone)]
 pub struct App {
@@ -39,6 +44,8 @@ struct Inner {
     started: Instant,
     started_at: SystemTime,
     clock: SystemClock,
+    /// Permits for [`App::run_blocking`].
+    blocking_issuers: tokio::sync::Semaphore,
 }
 
 impl App {
@@ -55,6 +62,7 @@ impl App {
                 started: Instant::now(),
                 started_at: SystemTime::now(),
                 clock: SystemClock::new(),
+                blocking_issuers: tokio::sync::Semaphore::new(BLOCKING_ISSUERS),
             }),
         }
     }
@@ -79,6 +87,30 @@ impl App {
             }
             Err(err) => Err(self.failed(err)),
         }
+    }
+
+    /// Runs `work` on a blocking thread, at most a few at a time, and returns its result.
+    ///
+    /// For large blocks from async code: `work` calls [`App::issue`], which may sleep until the
+    /// block's ticks arrive, and renders the answer there too, so the async workers stay free.
+    /// Waiting for a permit is asynchronous.
+    pub async fn run_blocking<T, F>(&self, work: F) -> Result<T, ServiceError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&App) -> Result<T, ServiceError> + Send + 'static,
+    {
+        let internal =
+            |what: String| ServiceError::unavailable("internal", what, Duration::from_secs(1));
+        let _permit = self
+            .inner
+            .blocking_issuers
+            .acquire()
+            .await
+            .map_err(|err| internal(format!("issuing is closed: {err}")))?;
+        let app = self.clone();
+        tokio::task::spawn_blocking(move || work(&app))
+            .await
+            .map_err(|err| internal(format!("issuing task failed: {err}")))?
     }
 
     /// Issues one ID: the same as `issue(1)`, on the generator's single-ID fast path.
