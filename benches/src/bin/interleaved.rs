@@ -2,10 +2,9 @@
 //! close numbers (ours vs ferroid on one thread, ours vs a bare `fetch_add` on two threads).
 //!
 //! Criterion measures one case after another, seconds apart. On a shared 2-vCPU VM the
-//! conditions drift on that time scale (another process's compile, the hypervisor placing the
-//! two vCPUs on sibling hyperthreads or on separate cores, which changes what a contended
-//! cache line costs several-fold), so two cases measured a few seconds apart can differ by more
-//! than the effect being measured. Here every round times each contender once, back to back,
+//! conditions drift on that time scale (another process's compile comes and goes; where the
+//! hypervisor runs the two vCPUs probably changes what a contended cache line costs), so two
+//! cases measured a few seconds apart can differ by more than the effect being measured. Here every round times each contender once, back to back,
 //! in a rotating order, and the ratio is taken **within** each round; the median over the
 //! rounds is reported, with the interquartile range.
 //!
