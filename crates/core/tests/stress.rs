@@ -85,3 +85,36 @@ fn borrowing_threads_never_collide_either() {
     }
     assert_eq!(all.len(), total);
 }
+
+#[test]
+fn a_sequence_that_never_fills_is_never_counted_as_exhausted() {
+    // 2^22 IDs per ms cannot be reached here, so every counted wait would be a false report:
+    // a thread whose reservation landed in a tick another thread had just moved to.
+    // A 32-bit ms timestamp lasts ~49 days, so the epoch is yesterday.
+    let yesterday = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+        - 86_400_000;
+    let layout = Layout::builder()
+        .timestamp_bits(32)
+        .sequence_bits(22)
+        .epoch_ms(yesterday)
+        .build()
+        .unwrap();
+    let generator = Arc::new(IdGenerator::builder(layout).build().unwrap());
+    let handles: Vec<_> = (0..2)
+        .map(|_| {
+            let generator = Arc::clone(&generator);
+            std::thread::spawn(move || {
+                for _ in 0..300_000 {
+                    generator.next_id().unwrap();
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.join().unwrap();
+    }
+    assert_eq!(generator.exhaustion_waits(), 0);
+}

@@ -350,6 +350,12 @@ impl<C: Clock> IdGenerator<C> {
         if last_tick <= now + lead {
             return Ok(());
         }
+        // `now` was read before the reservation; another thread may have moved the state into
+        // a tick the clock has reached since. Only a wait that is still needed is a wait, and
+        // only that one is counted (operators read the count as "sequence ran out").
+        if last_tick <= self.now_tick() + lead {
+            return Ok(());
+        }
         self.exhaustion_waits.fetch_add(1, Ordering::Relaxed);
         let target = last_tick - lead;
         self.clock.wait_until_ms(self.unix_ms_of(target));
