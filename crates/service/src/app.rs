@@ -1,7 +1,7 @@
 //! The state every protocol shares, and the one path by which IDs leave the service.
 //!
-//! An [`App`] is cheap to clone (one `Arc`) and is handed to each listener: HTTP now, gRPC and
-//! the Redis protocol later. A protocol parses its request, calls [`App::issue`] (or
+//! An [`App`] is cheap to clone (one `Arc`) and is handed to each listener: HTTP, gRPC and the
+//! Redis protocol. A protocol parses its request, calls [`App::issue`] (or
 //! [`App::issue_one`], [`App::decode`], [`App::info`]) and maps a [`ServiceError`] to its own
 //! status. Checking the count, counting issued IDs and classifying failures happen here, once,
 //! so the protocols cannot drift apart.
@@ -130,7 +130,7 @@ impl App {
         DecodedId::parse(text, &self.inner.layout)
     }
 
-    /// Whether IDs can be issued now (`/readyz`, and the gRPC health service later).
+    /// Whether IDs can be issued now (`/readyz`, and the gRPC health service).
     pub fn is_ready(&self) -> bool {
         self.inner.node.is_ready()
     }

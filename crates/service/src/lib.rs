@@ -1,12 +1,13 @@
 //! # snowdrift-service
 //!
-//! The `snowdrift` command: a service that hands out IDs over HTTP/JSON (`serve`), and tools for
-//! people (`gen`, `decode`, `layout`). It builds on the core crate (`snowdrift`), which makes
-//! and decodes IDs, and on `snowdrift-coordination`, which claims a worker slot and persists the
-//! high-water mark that keeps IDs unique across restarts.
+//! The `snowdrift` command: a service that hands out IDs over HTTP/JSON, gRPC and the Redis
+//! protocol (`serve`), and tools for people (`gen`, `decode`, `layout`, `fetch`,
+//! `cluster status`). It builds on the core crate (`snowdrift`), which makes and decodes IDs,
+//! and on `snowdrift-coordination`, which claims a worker slot and persists the high-water mark
+//! that keeps IDs unique across restarts.
 //!
 //! ## How a request flows
-//! A listener (HTTP today; gRPC and the Redis protocol later) parses a request and calls
+//! A listener (HTTP, gRPC or the Redis protocol) parses a request and calls
 //! [`app::App`], the state shared by every protocol. `App::issue` is the single path by which
 //! IDs leave the service, so limits, metrics and error mapping are the same on every protocol.
 //! Errors are [`error::ServiceError`]s: a stable code, a message and a class (bad input, or

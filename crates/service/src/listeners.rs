@@ -1,8 +1,8 @@
 //! The service's listeners: which protocols are enabled, binding their sockets, and running them.
 //!
-//! This is the one place that knows the list of protocols. Adding one (gRPC, the Redis
-//! protocol) means a [`Protocol`] variant and an arm in [`Protocol::is_built`] and
-//! [`Listener::spawn`]; `serve` binds, runs and drains every listener the same way.
+//! This is the one place that knows the list of protocols (HTTP, gRPC, the Redis protocol).
+//! Adding one means a [`Protocol`] variant and an arm in [`Listener::spawn`]; `serve` binds,
+//! runs and drains every listener the same way.
 //!
 //! Sockets are bound before the node claims its slot, so a busy port fails fast without
 //! touching the state directory, and the bound addresses (port 0 becomes a real port) can be
@@ -40,13 +40,6 @@ impl Protocol {
         }
     }
 
-    /// Whether this build can serve the protocol.
-    pub const fn is_built(self) -> bool {
-        match self {
-            Protocol::Http | Protocol::Grpc | Protocol::Resp => true,
-        }
-    }
-
     /// The URL scheme advertised for this protocol in the slot's holder identity.
     const fn scheme(self) -> &'static str {
         match self {
@@ -66,17 +59,6 @@ impl fmt::Display for Protocol {
 /// Why the listeners could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum ListenError {
-    /// A protocol was asked for that this build does not have yet.
-    #[error(
-        "--{protocol} is set ({addr}), but the {protocol} listener is not built yet; \
-         remove the setting (only --http is available in this version)"
-    )]
-    NotBuilt {
-        /// The protocol.
-        protocol: Protocol,
-        /// The address it was asked on.
-        addr: SocketAddr,
-    },
     /// The socket could not be bound.
     #[error("cannot listen for {protocol} on {addr}: {source}")]
     Bind {
@@ -89,23 +71,17 @@ pub enum ListenError {
     },
 }
 
-/// The enabled protocols and their addresses, from the settings. Fails for a protocol that is
-/// not built, before anything is bound or claimed.
-pub fn plan(config: &ServeConfig) -> Result<Vec<(Protocol, SocketAddr)>, ListenError> {
+/// The enabled protocols and their addresses, from the settings.
+pub fn plan(config: &ServeConfig) -> Vec<(Protocol, SocketAddr)> {
     let wanted = [
         (Protocol::Http, Some(config.http)),
         (Protocol::Grpc, config.grpc),
         (Protocol::Resp, config.resp),
     ];
-    let mut planned = Vec::new();
-    for (protocol, addr) in wanted {
-        let Some(addr) = addr else { continue };
-        if !protocol.is_built() {
-            return Err(ListenError::NotBuilt { protocol, addr });
-        }
-        planned.push((protocol, addr));
-    }
-    Ok(planned)
+    wanted
+        .into_iter()
+        .filter_map(|(protocol, addr)| addr.map(|addr| (protocol, addr)))
+        .collect()
 }
 
 /// A bound socket, not yet serving.

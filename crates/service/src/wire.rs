@@ -1,5 +1,5 @@
 //! The shapes of answers, as JSON: shared by the HTTP routes, `snowdrift decode --json`,
-//! `snowdrift layout --json` and, later, the other protocols' `INFO` and `DECODE`.
+//! `snowdrift layout --json` and the other protocols' `INFO` and `DECODE`.
 //!
 //! IDs are always JSON **strings**: JavaScript's numbers are exact only up to 2^53, and an ID is
 //! larger. Times are RFC 3339 in UTC with milliseconds.

@@ -34,7 +34,7 @@ pub fn run(args: &ServeArgs) -> Result<(), Failure> {
     if args.print_config {
         return super::write_stdout(|out| write!(out, "{}", print::to_toml(&config)));
     }
-    let planned = listeners::plan(&config).map_err(|err| Failure::Usage(err.to_string()))?;
+    let planned = listeners::plan(&config);
     crate::logging::init(config.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -13,7 +13,7 @@ use tokio::sync::Semaphore;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
-use super::status::{from_service, task_failed};
+use super::status::from_service;
 use super::stream;
 use crate::app::App;
 use crate::shutdown::Shutdown;
@@ -59,13 +59,16 @@ impl Snowdrift for IdService {
         // Like the Redis listener: a block of more than one tick's sequence makes the
         // generator sleep until its ticks arrive, so it is issued on a blocking thread.
         let ids = if count <= self.app.layout().ids_per_tick() {
-            collect(&self.app, count)
+            collect(&self.app, count)?
         } else {
-            let app = self.app.clone();
-            tokio::task::spawn_blocking(move || collect(&app, count))
+            // Through the app's bounded pool, like HTTP, so at most a few blocks sleep at once.
+            self.app
+                .run_blocking(move |app| {
+                    Ok(app.issue(count)?.map(|id| id.as_u64()).collect::<Vec<_>>())
+                })
                 .await
-                .map_err(|err| task_failed(&err))?
-        }?;
+                .map_err(|err| from_service(&err))?
+        };
         Ok(Response::new(NextIdsResponse { ids }))
     }
 

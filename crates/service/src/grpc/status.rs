@@ -19,13 +19,3 @@ pub fn from_service(err: &ServiceError) -> Status {
         ),
     }
 }
-
-/// A blocking task that did not come back (it panicked or was cancelled): the node could not
-/// serve this call, and another may.
-pub fn task_failed(err: &tokio::task::JoinError) -> Status {
-    snowdrift_wire::status::unavailable(
-        "internal",
-        format!("issuing task failed: {err}"),
-        std::time::Duration::from_secs(1),
-    )
-}

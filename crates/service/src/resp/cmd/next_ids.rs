@@ -4,7 +4,6 @@ use super::super::errors;
 use super::super::parse::{ArgError, Args};
 use super::super::reply::Reply;
 use crate::app::App;
-use crate::error::ServiceError;
 
 /// `NEXTIDS n`, with `n` in `1..=max_batch` (checked by [`App::issue`]).
 #[derive(Debug)]
@@ -31,17 +30,9 @@ impl NextIds {
         let issued = if self.count <= app.layout().ids_per_tick() {
             app.issue(self.count)
         } else {
-            let app = app.clone();
+            // Through the app's bounded pool, like HTTP, so at most a few blocks sleep at once.
             let count = self.count;
-            tokio::task::spawn_blocking(move || app.issue(count))
-                .await
-                .unwrap_or_else(|err| {
-                    Err(ServiceError::unavailable(
-                        "internal",
-                        format!("issuing task failed: {err}"),
-                        std::time::Duration::from_secs(1),
-                    ))
-                })
+            app.run_blocking(move |app| app.issue(count)).await
         };
         match issued {
             Ok(block) => {
