@@ -19,8 +19,10 @@ use axum::extract::{MatchedPath, Request};
 use axum::http::Response as HttpResponse;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use axum::Router;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
 use tower::{Layer, Service, ServiceBuilder};
@@ -76,19 +78,54 @@ fn into_axum_response(response: HttpResponse<ResponseBody<Body>>) -> Response {
     response.into_response()
 }
 
+/// Longest a client may take to send a request's headers. It bounds slow ("slowloris")
+/// clients, which the per-request time limit cannot: that limit starts only once the headers
+/// are in.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Serves `router` on `listener` until `shutdown`, then finishes the requests in flight.
+///
+/// A hand-written accept loop over hyper rather than `axum::serve`, because `axum::serve` does
+/// not expose hyper's header-read timeout.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: Shutdown,
 ) -> std::io::Result<()> {
-    let listener = listener.tap_io(|tcp| {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    let connections = GracefulShutdown::new();
+    let stop = shutdown.wait();
+    tokio::pin!(stop);
+    loop {
+        let stream = tokio::select! {
+            _ = &mut stop => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => stream,
+                Err(err) => {
+                    // Out of file descriptors and the like: pause rather than spin.
+                    tracing::warn!(error = %err, "accepting an HTTP connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
         // Small responses go out at once rather than waiting on Nagle's algorithm.
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown.wait())
-        .await
+        let _ = stream.set_nodelay(true);
+        let connection = http.serve_connection(
+            TokioIo::new(stream),
+            TowerToHyperService::new(router.clone()),
+        );
+        let connection = connections.watch(connection);
+        tokio::spawn(async move {
+            // A client that goes away or times out is not an error of the service.
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
+    connections.shutdown().await;
+    Ok(())
 }
 
 /// Records each request's route, status and latency, and gives bare error responses (from
