@@ -138,14 +138,13 @@ impl Node {
             tracked: Mutex::new(tracked),
         });
         let (stop, stopped) = watch::channel(false);
-        let keeper = tokio::spawn(keep_window(
-            Arc::clone(&shared),
+        let keeper = Keeper {
+            shared: Arc::clone(&shared),
             backend,
-            holder,
             config,
             me,
-            stopped,
-        ));
+        };
+        let keeper = tokio::spawn(keeper.run(holder, stopped));
         Ok(Node {
             shared,
             stop,
@@ -316,154 +315,143 @@ async fn persist_timed(holder: &Holder, target: u64, timeout: Duration) -> Resul
     result
 }
 
-/// Step 4, plus fencing and reclaiming for leased backends. Returns the holder on stop.
-async fn keep_window(
+/// The window keeper's context: what it needs to extend the window and to claim a slot again.
+struct Keeper {
     shared: Arc<Shared>,
     backend: Backend,
-    mut holder: Holder,
     config: NodeConfig,
     me: HolderIdentity,
-    mut stopped: watch::Receiver<bool>,
-) -> Option<Holder> {
-    let window_ticks = config.window.window_ticks(config.layout.unit_ms());
-    loop {
-        tokio::select! {
-            _ = stopped.changed() => return Some(holder),
-            _ = tokio::time::sleep(config.window.check_interval) => {}
-        }
-        if let Some(lease) = holder.lease() {
-            metrics::gauge!("snowdrift_lease_remaining_seconds").set(lease.remaining_seconds);
-            lock(&shared.tracked).lease = Some(lease);
-        }
-        let overdue = holder
-            .fence_deadline()
-            .is_some_and(|deadline| Instant::now() >= deadline);
-        if overdue {
-            let reason = "the lease deadline passed before it could be renewed".to_string();
-            holder = reclaim(
-                &shared,
-                &backend,
-                holder,
-                &config,
-                &me,
-                &mut stopped,
-                reason,
-            )
-            .await?;
-            continue;
-        }
-
-        let generator = shared.generator.load_full();
-        let clock = generator.clock_tick();
-        let ceiling = generator.ceiling().unwrap_or(0);
-        if ceiling >= clock + window_ticks / 2 {
-            continue;
-        }
-        match persist_timed(&holder, clock + window_ticks, config.window.window / 2).await {
-            Ok(mark) => {
-                // Raising a fenced generator is refused by the generator itself.
-                let _ = generator.raise_ceiling(mark);
-                let mut tracked = lock(&shared.tracked);
-                if tracked.last_error.take().is_some() {
-                    tracing::info!(high_water_tick = mark, "high-water persistence recovered");
-                }
-                tracked.high_water = Some(mark);
-            }
-            Err(CoordError::SlotLost { reason, .. }) => {
-                holder = reclaim(
-                    &shared,
-                    &backend,
-                    holder,
-                    &config,
-                    &me,
-                    &mut stopped,
-                    reason,
-                )
-                .await?;
-            }
-            Err(e) => {
-                let mut tracked = lock(&shared.tracked);
-                tracked.persist_failures += 1;
-                if tracked.last_error.is_none() {
-                    tracing::warn!(error = %e, ceiling_tick = ceiling, "cannot persist the high-water mark; serving until the ceiling");
-                }
-                tracked.last_error = Some(e.to_string());
-            }
-        }
-    }
 }
 
-/// Fences the generator, gives the old slot up and claims one again (perhaps another), retrying
-/// until it succeeds or the node stops. Returns `None` if the node stopped meanwhile.
-async fn reclaim(
-    shared: &Shared,
-    backend: &Backend,
-    old: Holder,
-    config: &NodeConfig,
-    me: &HolderIdentity,
-    stopped: &mut watch::Receiver<bool>,
-    reason: String,
-) -> Option<Holder> {
-    shared.generator.load().fence();
-    metrics::counter!("snowdrift_slot_losses_total").increment(1);
-    let (datacenter, machine) = old.slot();
-    tracing::error!(datacenter, machine, %reason, "fenced: stopped issuing; claiming a slot again");
-    {
-        let mut tracked = lock(&shared.tracked);
-        tracked.phase = NodePhase::Reclaiming;
-        tracked.last_error = Some(format!("slot lost: {reason}"));
-    }
-    let _ = old.release().await;
+impl Keeper {
+    /// Step 4, plus fencing and reclaiming for leased backends. Returns the holder on stop.
+    async fn run(self, mut holder: Holder, mut stopped: watch::Receiver<bool>) -> Option<Holder> {
+        let Keeper { shared, config, .. } = &self;
+        let window_ticks = config.window.window_ticks(config.layout.unit_ms());
+        loop {
+            tokio::select! {
+                _ = stopped.changed() => return Some(holder),
+                _ = tokio::time::sleep(config.window.check_interval) => {}
+            }
+            if let Some(lease) = holder.lease() {
+                metrics::gauge!("snowdrift_lease_remaining_seconds").set(lease.remaining_seconds);
+                lock(&shared.tracked).lease = Some(lease);
+            }
+            let overdue = holder
+                .fence_deadline()
+                .is_some_and(|deadline| Instant::now() >= deadline);
+            if overdue {
+                let reason = "the lease deadline passed before it could be renewed".to_string();
+                holder = self.reclaim(holder, &mut stopped, reason).await?;
+                continue;
+            }
 
-    let mut backoff = Duration::from_millis(100);
-    loop {
-        if *stopped.borrow() {
-            return None;
-        }
-        let attempt = async {
-            let holder = backend.claim(&config.layout, me).await?;
-            match start_generator(&holder, &config.layout, &config.window).await {
-                Ok(started) => Ok((holder, started)),
+            let generator = shared.generator.load_full();
+            let clock = generator.clock_tick();
+            let ceiling = generator.ceiling().unwrap_or(0);
+            if ceiling >= clock + window_ticks / 2 {
+                continue;
+            }
+            match persist_timed(&holder, clock + window_ticks, config.window.window / 2).await {
+                Ok(mark) => {
+                    // Raising a fenced generator is refused by the generator itself.
+                    let _ = generator.raise_ceiling(mark);
+                    let mut tracked = lock(&shared.tracked);
+                    if tracked.last_error.take().is_some() {
+                        tracing::info!(high_water_tick = mark, "high-water persistence recovered");
+                    }
+                    tracked.high_water = Some(mark);
+                }
+                Err(CoordError::SlotLost { reason, .. }) => {
+                    holder = self.reclaim(holder, &mut stopped, reason).await?;
+                }
                 Err(e) => {
-                    let _ = holder.release().await;
-                    Err(e)
+                    let mut tracked = lock(&shared.tracked);
+                    tracked.persist_failures += 1;
+                    if tracked.last_error.is_none() {
+                        tracing::warn!(error = %e, ceiling_tick = ceiling, "cannot persist the high-water mark; serving until the ceiling");
+                    }
+                    tracked.last_error = Some(e.to_string());
                 }
             }
-        };
-        let result = tokio::select! {
-            _ = stopped.changed() => return None,
-            result = attempt => result,
-        };
-        match result {
-            Ok((holder, started)) => {
-                metrics::counter!("snowdrift_slot_claims_total").increment(1);
-                let slot = holder.slot();
-                tracing::info!(
-                    datacenter = slot.0,
-                    machine = slot.1,
-                    floor_tick = started.floor,
-                    "claimed a slot again; serving"
-                );
-                shared.generator.store(Arc::new(started.generator));
-                let mut tracked = lock(&shared.tracked);
-                tracked.slot = slot;
-                tracked.location = holder.describe();
-                tracked.floor = started.floor;
-                tracked.high_water = Some(started.high_water);
-                tracked.phase = NodePhase::Serving;
-                tracked.lease = holder.lease();
-                tracked.last_error = None;
-                tracked.claims += 1;
-                return Some(holder);
+        }
+    }
+
+    /// Fences the generator, gives the old slot up and claims one again (perhaps another), retrying
+    /// until it succeeds or the node stops. Returns `None` if the node stopped meanwhile.
+    async fn reclaim(
+        &self,
+        old: Holder,
+        stopped: &mut watch::Receiver<bool>,
+        reason: String,
+    ) -> Option<Holder> {
+        let Keeper {
+            shared,
+            backend,
+            config,
+            me,
+        } = self;
+        shared.generator.load().fence();
+        metrics::counter!("snowdrift_slot_losses_total").increment(1);
+        let (datacenter, machine) = old.slot();
+        tracing::error!(datacenter, machine, %reason, "fenced: stopped issuing; claiming a slot again");
+        {
+            let mut tracked = lock(&shared.tracked);
+            tracked.phase = NodePhase::Reclaiming;
+            tracked.last_error = Some(format!("slot lost: {reason}"));
+        }
+        let _ = old.release().await;
+
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            if *stopped.borrow() {
+                return None;
             }
-            Err(e) => {
-                tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "claiming a slot failed");
-                lock(&shared.tracked).last_error = Some(e.to_string());
-                tokio::select! {
-                    _ = stopped.changed() => return None,
-                    _ = tokio::time::sleep(backoff) => {}
+            let attempt = async {
+                let holder = backend.claim(&config.layout, me).await?;
+                match start_generator(&holder, &config.layout, &config.window).await {
+                    Ok(started) => Ok((holder, started)),
+                    Err(e) => {
+                        let _ = holder.release().await;
+                        Err(e)
+                    }
                 }
-                backoff = (backoff * 2).min(Duration::from_secs(5));
+            };
+            let result = tokio::select! {
+                _ = stopped.changed() => return None,
+                result = attempt => result,
+            };
+            match result {
+                Ok((holder, started)) => {
+                    metrics::counter!("snowdrift_slot_claims_total").increment(1);
+                    let slot = holder.slot();
+                    tracing::info!(
+                        datacenter = slot.0,
+                        machine = slot.1,
+                        floor_tick = started.floor,
+                        "claimed a slot again; serving"
+                    );
+                    shared.generator.store(Arc::new(started.generator));
+                    let mut tracked = lock(&shared.tracked);
+                    tracked.slot = slot;
+                    tracked.location = holder.describe();
+                    tracked.floor = started.floor;
+                    tracked.high_water = Some(started.high_water);
+                    tracked.phase = NodePhase::Serving;
+                    tracked.lease = holder.lease();
+                    tracked.last_error = None;
+                    tracked.claims += 1;
+                    return Some(holder);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "claiming a slot failed");
+                    lock(&shared.tracked).last_error = Some(e.to_string());
+                    tokio::select! {
+                        _ = stopped.changed() => return None,
+                        _ = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
             }
         }
     }
