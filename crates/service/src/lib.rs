@@ -32,6 +32,8 @@ pub mod logging;
 pub mod metrics;
 pub mod resp;
 pub mod shutdown;
+#[cfg(test)]
+mod test_support;
 pub mod wire;
 
 use std::ffi::OsString;

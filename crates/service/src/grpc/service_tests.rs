@@ -5,11 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use snowdrift::{IdGenerator, Layout};
-use snowdrift_coordination::{Backend, LocalOptions, MachineChoice, Node, NodeConfig};
 use snowdrift_wire::v1::snowdrift_server::Snowdrift;
 use snowdrift_wire::v1::{NextIdRequest, NextIdsRequest, StreamIdsRequest};
 use tokio_stream::StreamExt;
@@ -20,21 +17,8 @@ use tonic_health::server::{HealthReporter, HealthService};
 
 use super::health;
 use super::service::IdService;
-use crate::app::App;
 use crate::shutdown;
-
-async fn app(dir: &tempfile::TempDir) -> (App, Arc<IdGenerator>) {
-    let backend = Backend::Local(LocalOptions {
-        data_dir: dir.path().to_path_buf(),
-        datacenter: 0,
-        machine: MachineChoice::Fixed(0),
-    });
-    let node = Node::start(backend, NodeConfig::new(Layout::default()))
-        .await
-        .unwrap();
-    let generator = node.generator();
-    (App::new(node, "snowdrift", 10_000), generator)
-}
+use crate::test_support::started_app as app;
 
 fn assert_unavailable(status: &tonic::Status) {
     assert_eq!(status.code(), Code::Unavailable, "{status:?}");

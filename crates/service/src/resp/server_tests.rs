@@ -5,11 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use snowdrift::{IdGenerator, Layout};
-use snowdrift_coordination::{Backend, LocalOptions, MachineChoice, Node, NodeConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -17,20 +14,7 @@ use super::connection::Timeouts;
 use super::server::{serve_with, Settings};
 use crate::app::App;
 use crate::shutdown;
-
-/// A started app on a fresh state directory, and its generator (to fence it).
-async fn app(dir: &tempfile::TempDir) -> (App, Arc<IdGenerator>) {
-    let backend = Backend::Local(LocalOptions {
-        data_dir: dir.path().to_path_buf(),
-        datacenter: 0,
-        machine: MachineChoice::Fixed(0),
-    });
-    let node = Node::start(backend, NodeConfig::new(Layout::default()))
-        .await
-        .unwrap();
-    let generator = node.generator();
-    (App::new(node, "snowdrift", 10_000), generator)
-}
+use crate::test_support::started_app as app;
 
 /// Serves `app` with `settings`; returns the address and the shutdown trigger.
 async fn listen(app: App, settings: Settings) -> (std::net::SocketAddr, shutdown::Trigger) {
