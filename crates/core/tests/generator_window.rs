@@ -392,3 +392,38 @@ fn a_generator_fits_in_one_cache_line() {
     send_sync::<IdGenerator>();
     send_sync::<IdGenerator<ManualClock>>();
 }
+
+#[test]
+fn retrying_in_a_tight_loop_while_blocked_does_not_push_the_state_ahead() {
+    let clock = ManualClock::new(0);
+    let g = at_t(&clock).ceiling(T).build().unwrap();
+    for _ in 0..4096 {
+        g.next_id().unwrap();
+    }
+    // A caller hammering a full window: every call fails, and none may reserve.
+    for _ in 0..100_000 {
+        assert!(matches!(g.next_id(), Err(Error::CeilingReached { .. })));
+    }
+    assert!(
+        g.next_tick() <= T + 1,
+        "the state ran ahead to tick {}",
+        g.next_tick()
+    );
+    g.raise_ceiling(T + 100).unwrap();
+    clock.advance(1);
+    assert_eq!(
+        tick_of(&g, g.next_id().unwrap()),
+        T + 1,
+        "IDs resume at the clock, not in the future"
+    );
+}
+
+#[test]
+fn a_fence_stops_the_optimistic_path_too() {
+    let clock = ManualClock::new(0);
+    let g = at_t(&clock).build().unwrap();
+    g.next_id().unwrap(); // this thread's last call succeeded: the next takes the fast path
+    g.fence();
+    assert_eq!(g.next_id().unwrap_err(), Error::Fenced);
+    assert_eq!(g.next_id().unwrap_err(), Error::Fenced);
+}
