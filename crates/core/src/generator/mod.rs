@@ -325,8 +325,7 @@ impl<C: Clock> IdGenerator<C> {
             let last_tick = (first + count - 1) >> shift;
             if last_tick >= limit {
                 // Lost a race at the end of the window; the values are burned, never issued.
-                self.blocked(control, false)?;
-                continue;
+                return Err(self.outside_window(control));
             }
             if last_tick > now + u64::from(self.max_lead_ticks) {
                 self.wait_for_lead(last_tick, now)?;
@@ -393,20 +392,14 @@ impl<C: Clock> IdGenerator<C> {
             .saturating_add(tick.saturating_mul(u64::from(self.unit_ms)))
     }
 
-    /// Explains why a reservation is outside the window. If a ceiling wait is configured and
-    /// `may_wait` is set, first waits (bounded) for the window to change and returns `Ok(())`
-    /// when it did, so the caller tries again.
+    /// Handles a reservation outside the window: if a ceiling wait is configured and
+    /// `may_wait` is set, waits (bounded) for the window to change and returns `Ok(())` when it
+    /// did, so the caller tries again; otherwise returns why nothing may be issued.
     #[cold]
     fn blocked(&self, control: u64, may_wait: bool) -> Result<()> {
-        if control & LIVE == 0 {
-            return Err(Error::Fenced);
-        }
-        let max_tick = self.layout().max_tick();
-        let limit = control >> 1;
-        if limit > max_tick {
-            return Err(Error::LayoutExhausted { max_tick });
-        }
-        if may_wait && self.ceiling_wait_ms > 0 {
+        let refusal = self.outside_window(control);
+        // Only a ceiling can move; a fence or the layout's end is final.
+        if may_wait && self.ceiling_wait_ms > 0 && matches!(refusal, Error::CeilingReached { .. }) {
             let deadline =
                 std::time::Instant::now() + Duration::from_millis(u64::from(self.ceiling_wait_ms));
             while std::time::Instant::now() < deadline {
@@ -416,9 +409,23 @@ impl<C: Clock> IdGenerator<C> {
                 }
             }
         }
-        Err(Error::CeilingReached {
+        Err(refusal)
+    }
+
+    /// Why a reservation beyond the limit in `control` is refused.
+    #[cold]
+    fn outside_window(&self, control: u64) -> Error {
+        if control & LIVE == 0 {
+            return Error::Fenced;
+        }
+        let max_tick = self.layout().max_tick();
+        let limit = control >> 1;
+        if limit > max_tick {
+            return Error::LayoutExhausted { max_tick };
+        }
+        Error::CeilingReached {
             ceiling: limit.saturating_sub(1),
-        })
+        }
     }
 }
 
