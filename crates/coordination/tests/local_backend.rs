@@ -18,6 +18,13 @@ fn backend(dir: &Path, machine: MachineChoice) -> Backend {
     })
 }
 
+/// A node on `dir` in slot 3/`machine` with the quick window.
+async fn start(dir: &Path, machine: u64) -> Node {
+    Node::start(backend(dir, MachineChoice::Fixed(machine)), config())
+        .await
+        .unwrap()
+}
+
 fn quick_window() -> WindowConfig {
     WindowConfig {
         window: Duration::from_millis(300),
@@ -43,9 +50,7 @@ fn read_mark(dir: &Path, machine: u64) -> u64 {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_node_persists_its_window_before_issuing() {
     let dir = tempfile::tempdir().unwrap();
-    let node = Node::start(backend(dir.path(), MachineChoice::Fixed(4)), config())
-        .await
-        .unwrap();
+    let node = start(dir.path(), 4).await;
     assert!(node.is_ready());
     let status = node.status();
     assert_eq!(
@@ -69,9 +74,7 @@ async fn a_node_persists_its_window_before_issuing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_window_keeps_moving_ahead_of_the_clock() {
     let dir = tempfile::tempdir().unwrap();
-    let node = Node::start(backend(dir.path(), MachineChoice::Fixed(0)), config())
-        .await
-        .unwrap();
+    let node = start(dir.path(), 0).await;
     let first_mark = read_mark(dir.path(), 0);
     let deadline = Instant::now() + Duration::from_secs(10);
     while read_mark(dir.path(), 0) < first_mark + 300 {
@@ -87,16 +90,12 @@ async fn the_window_keeps_moving_ahead_of_the_clock() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_restart_starts_above_everything_issued_before() {
     let dir = tempfile::tempdir().unwrap();
-    let node = Node::start(backend(dir.path(), MachineChoice::Fixed(1)), config())
-        .await
-        .unwrap();
+    let node = start(dir.path(), 1).await;
     let before: Vec<_> = node.generator().next_ids(5000).unwrap().collect();
     let mark = read_mark(dir.path(), 1);
     node.shutdown().await.unwrap();
 
-    let node = Node::start(backend(dir.path(), MachineChoice::Fixed(1)), config())
-        .await
-        .unwrap();
+    let node = start(dir.path(), 1).await;
     assert_eq!(node.status().floor_tick, mark + 1);
     let after = node.generator().next_id().unwrap();
     assert!(after.parts(&Layout::default()).unwrap().tick > mark);
@@ -107,9 +106,7 @@ async fn a_restart_starts_above_everything_issued_before() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_held_slot_is_refused_naming_the_holder() {
     let dir = tempfile::tempdir().unwrap();
-    let node = Node::start(backend(dir.path(), MachineChoice::Fixed(2)), config())
-        .await
-        .unwrap();
+    let node = start(dir.path(), 2).await;
     // flock is per open file description, so a second claim in this process is refused too.
     let err = Node::start(backend(dir.path(), MachineChoice::Fixed(2)), config())
         .await
@@ -130,9 +127,7 @@ async fn a_held_slot_is_refused_naming_the_holder() {
     assert!(err.to_string().contains("--machine-id auto"));
     node.shutdown().await.unwrap();
     // Released on shutdown: the slot can be taken again at once.
-    let again = Node::start(backend(dir.path(), MachineChoice::Fixed(2)), config())
-        .await
-        .unwrap();
+    let again = start(dir.path(), 2).await;
     again.shutdown().await.unwrap();
 }
 
@@ -174,12 +169,7 @@ async fn auto_gives_distinct_slots_and_reports_exhaustion() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_different_layout_over_the_same_state_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    Node::start(backend(dir.path(), MachineChoice::Fixed(0)), config())
-        .await
-        .unwrap()
-        .shutdown()
-        .await
-        .unwrap();
+    start(dir.path(), 0).await.shutdown().await.unwrap();
     let twitter = NodeConfig {
         window: quick_window(),
         ..NodeConfig::new(Preset::Twitter.layout())
@@ -198,12 +188,7 @@ async fn a_different_layout_over_the_same_state_is_refused() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_corrupt_mark_stops_start_up_and_is_left_alone() {
     let dir = tempfile::tempdir().unwrap();
-    Node::start(backend(dir.path(), MachineChoice::Fixed(0)), config())
-        .await
-        .unwrap()
-        .shutdown()
-        .await
-        .unwrap();
+    start(dir.path(), 0).await.shutdown().await.unwrap();
     let path = dir.path().join("slots/dc-3-machine-0.hwm");
     std::fs::write(&path, b"{\"high_water_tick\": garbage").unwrap();
     let err = Node::start(backend(dir.path(), MachineChoice::Fixed(0)), config())
@@ -250,9 +235,7 @@ async fn a_clock_slightly_behind_the_mark_is_waited_for() {
     let dir = tempfile::tempdir().unwrap();
     let mark = clock_tick_now() + 400;
     write_mark(dir.path(), 0, mark);
-    let node = Node::start(backend(dir.path(), MachineChoice::Fixed(0)), config())
-        .await
-        .unwrap();
+    let node = start(dir.path(), 0).await;
     let tick = node
         .generator()
         .next_id()
@@ -291,9 +274,7 @@ async fn a_clock_far_behind_the_mark_fails_start_up_saying_how_far() {
 #[tokio::test(flavor = "multi_thread")]
 async fn when_persisting_fails_it_serves_to_the_ceiling_then_refuses_then_recovers() {
     let dir = tempfile::tempdir().unwrap();
-    let node = Node::start(backend(dir.path(), MachineChoice::Fixed(0)), config())
-        .await
-        .unwrap();
+    let node = start(dir.path(), 0).await;
     // Make the mark's path a non-empty directory: replacing it fails until it is removed.
     let path = dir.path().join("slots/dc-3-machine-0.hwm");
     std::fs::remove_file(&path).unwrap();
