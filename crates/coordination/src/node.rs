@@ -170,13 +170,8 @@ impl Node {
 
     /// Whether IDs can be issued now: serving, not fenced, inside the window, clock not behind.
     pub fn is_ready(&self) -> bool {
-        let generator = self.shared.generator.load();
-        let serving = lock(&self.shared.tracked).phase == NodePhase::Serving;
-        let clock = generator.clock_tick();
-        serving
-            && !generator.is_fenced()
-            && generator.ceiling().is_some_and(|ceiling| ceiling >= clock)
-            && generator.next_tick() <= clock.saturating_add(1)
+        let phase = lock(&self.shared.tracked).phase;
+        ready(phase, &self.shared.generator.load())
     }
 
     /// A snapshot for operators.
@@ -198,7 +193,7 @@ impl Node {
             clock_lag_ms: generator.clock_lag().as_millis() as u64,
             headroom_ticks: ceiling.map_or(-(clock_tick as i64), |c| c as i64 - clock_tick as i64),
             fenced: generator.is_fenced(),
-            ready: self.is_ready(),
+            ready: ready(tracked.phase, &generator),
             phase: tracked.phase,
             lease: tracked.lease,
             persist_failures: tracked.persist_failures,
@@ -232,6 +227,15 @@ impl Drop for Node {
         // locks drop with the holder). A leased slot simply expires.
         let _ = self.stop.send(true);
     }
+}
+
+/// Whether `generator` can issue now: serving, not fenced, inside its window, clock not behind.
+fn ready(phase: NodePhase, generator: &IdGenerator) -> bool {
+    let clock = generator.clock_tick();
+    phase == NodePhase::Serving
+        && !generator.is_fenced()
+        && generator.ceiling().is_some_and(|ceiling| ceiling >= clock)
+        && generator.next_tick() <= clock.saturating_add(1)
 }
 
 fn lock(tracked: &Mutex<Tracked>) -> MutexGuard<'_, Tracked> {
