@@ -427,3 +427,33 @@ fn a_fence_stops_the_optimistic_path_too() {
     assert_eq!(g.next_id().unwrap_err(), Error::Fenced);
     assert_eq!(g.next_id().unwrap_err(), Error::Fenced);
 }
+
+#[test]
+fn fence_returns_the_last_tick_that_was_issued() {
+    let clock = ManualClock::new(0);
+    let g = at_t(&clock).build().unwrap();
+    g.next_id().unwrap();
+    clock.advance(7);
+    let last = g.next_ids(5000).unwrap().last_id(); // ends in tick T + 8
+    assert_eq!(g.fence(), Some(tick_of(&g, last)));
+    assert_eq!(tick_of(&g, last), T + 8);
+    // Asked again, the answer is still a bound on everything issued.
+    assert_eq!(g.fence(), Some(T + 8));
+    assert_eq!(g.next_id().unwrap_err(), Error::Fenced);
+}
+
+#[test]
+fn fence_with_nothing_issued_says_so_or_returns_the_previous_mark() {
+    let clock = ManualClock::new(0);
+    assert_eq!(at_t(&clock).build().unwrap().fence(), None, "floor 0");
+    assert_eq!(
+        at_t(&clock).floor(T).build().unwrap().fence(),
+        Some(T - 1),
+        "nothing above the previous holder's mark T - 1"
+    );
+    assert_eq!(
+        at_t(&clock).floor(T).closed().build().unwrap().fence(),
+        None,
+        "a closed window never issued"
+    );
+}

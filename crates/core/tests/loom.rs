@@ -111,3 +111,35 @@ fn fence_and_raise_race_never_unfence() {
         assert!(g.next_id().is_err());
     });
 }
+
+/// A fence racing reservations on both paths (the jump to a new tick by compare-exchange, and
+/// the `fetch_add` that continues a tick): every ID a caller gets back has a tick at or below
+/// the bound that `fence` returned, and nothing is issued after it.
+#[test]
+fn a_fence_bounds_every_tick_that_a_racing_call_returns() {
+    loom::model(|| {
+        let clock = ManualClock::new(0);
+        let g = Arc::new(generator(&clock, 1));
+        let layout = g.layout();
+        let reserver = {
+            let g = Arc::clone(&g);
+            thread::spawn(move || {
+                // The first call jumps the state to the clock's tick, the second continues it.
+                [g.next_id(), g.next_id()]
+                    .into_iter()
+                    .filter_map(Result::ok)
+                    .collect::<Vec<_>>()
+            })
+        };
+        let bound = g.fence();
+        let issued = reserver.join().unwrap();
+        for id in &issued {
+            let tick = id.parts(&layout).unwrap().tick;
+            assert!(
+                bound.is_some_and(|bound| tick <= bound),
+                "tick {tick} was issued but the fence said {bound:?}"
+            );
+        }
+        assert!(g.next_id().is_err());
+    });
+}

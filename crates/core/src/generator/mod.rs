@@ -35,7 +35,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::id::Id;
 use crate::layout::Layout;
-use crate::sync::{AtomicU64, Ordering};
+use crate::sync::{load_after_rmw, AtomicU64, Ordering};
 
 /// Set in the control word while the generator may issue; clear once fenced.
 const LIVE: u64 = 1;
@@ -184,13 +184,55 @@ impl<C: Clock> IdGenerator<C> {
         }
     }
 
-    /// Stops the generator for good: every later call fails with [`Error::Fenced`].
-    pub fn fence(&self) {
+    /// Stops the generator for good, and returns the last tick it can ever have issued.
+    ///
+    /// Every later call fails with [`Error::Fenced`]. The answer is an upper bound on the tick
+    /// of every ID that any call of this generator has returned **or will still return**, calls
+    /// racing with the fence included, so a holder may lower its persisted mark to it at a
+    /// clean shutdown and the next holder can start right above it:
+    /// - `Some(t)`: no ID with a tick above `t` was or will be issued. It is the tick of the
+    ///   last value reserved, capped by the ceiling; values that were reserved but refused
+    ///   (past the ceiling, or lost to this fence) count as reserved, so the bound is exact
+    ///   unless such refusals happened. With nothing issued since a floor `f` it is `f - 1`,
+    ///   the previous holder's mark.
+    /// - `None`: nothing was ever issued, and nothing will be (the state never left tick 0, or
+    ///   the window was closed).
+    ///
+    /// Calling it again returns a bound that is still sound, though no longer capped by the
+    /// ceiling. Callers that only want to stop the generator can ignore the answer.
+    ///
+    /// ```
+    /// use snowdrift::{clock::ManualClock, IdGenerator, Layout};
+    /// let layout = Layout::default();
+    /// let clock = ManualClock::new(layout.epoch_ms() + 500);
+    /// let generator = IdGenerator::builder(layout).clock(clock.clone()).build()?;
+    /// let id = generator.next_id()?;
+    /// assert_eq!(generator.fence(), Some(id.parts(&layout)?.tick));
+    /// assert!(generator.next_id().is_err());
+    /// # Ok::<(), snowdrift::Error>(())
+    /// ```
+    pub fn fence(&self) -> Option<u64> {
         // A read-modify-write, not a plain store: it takes part in the same total order as
         // `raise_ceiling`'s compare-exchange, so a raise can never land after the fence and
         // revive the window. (loom, checking this, found an interleaving in its model where a
         // plain store let a concurrent raise revive the window.)
-        self.control.swap(0, Ordering::SeqCst);
+        let previous = self.control.swap(0, Ordering::SeqCst);
+        // The store-buffer pattern: this thread writes the control word and then reads the
+        // state; a reserving thread writes the state (`fetch_add` or compare-exchange) and
+        // then reads the control word, all `SeqCst`. At least one of the two sees the other's
+        // write: either this read sees the reservation, so the bound covers it, or the
+        // reserver sees the fence and burns its values instead of returning them.
+        let state = load_after_rmw(&self.state);
+        let reserved = state.checked_sub(1).map(|last| last >> self.sequence_bits);
+        if previous & LIVE == 0 {
+            // Fenced before: the ceiling was cleared then, so only the state bounds the ticks.
+            return reserved;
+        }
+        // Reservations past the ceiling are refused, so nothing above it was issued.
+        let window = (previous >> 1).checked_sub(1);
+        reserved
+            .zip(window)
+            .map(|(reserved, window)| reserved.min(window))
     }
 
     /// Whether [`IdGenerator::fence`] was called.
@@ -300,9 +342,15 @@ impl<C: Clock> IdGenerator<C> {
                 }
                 if self
                     .state
-                    .compare_exchange(current, next, Ordering::AcqRel, Ordering::Acquire)
+                    .compare_exchange(current, next, Ordering::SeqCst, Ordering::Acquire)
                     .is_ok()
                 {
+                    // Re-read the window after the reservation: a fence that read the state
+                    // before this write is seen here (see `fence`), and the values are burned.
+                    let control = load_after_rmw(&self.control);
+                    if (next - 1) >> shift >= control >> 1 {
+                        return Err(self.outside_window(control));
+                    }
                     self.wait_for_lead((next - 1) >> shift, now)?;
                     return Ok(first);
                 }
@@ -321,10 +369,14 @@ impl<C: Clock> IdGenerator<C> {
                 self.wait_for_clock(current >> shift, now)?;
                 continue;
             }
-            let first = self.state.fetch_add(count, Ordering::AcqRel);
+            let first = self.state.fetch_add(count, Ordering::SeqCst);
             let last_tick = (first + count - 1) >> shift;
-            if last_tick >= limit {
-                // Lost a race at the end of the window; the values are burned, never issued.
+            // The window as it is after the reservation, not as it was before: a fence whose
+            // read of the state missed this `fetch_add` is seen here (see `fence`).
+            let control = load_after_rmw(&self.control);
+            if last_tick >= control >> 1 {
+                // Lost a race at the end of the window, or to a fence; the values are burned,
+                // never issued.
                 return Err(self.outside_window(control));
             }
             if last_tick > now + u64::from(self.max_lead_ticks) {
