@@ -1,7 +1,8 @@
 //! A real etcd (Debian's `etcd-server` package provides the `etcd` binary) started for one
 //! test: ephemeral loopback ports, a temporary data directory, a health wait, and a kill on
 //! drop. It can be paused (SIGSTOP), killed, and started again on the same ports and data,
-//! which is how the tests take etcd away from running nodes.
+//! which is how the tests take etcd away from running nodes; or killed, its data directory
+//! deleted and started again with the same flags, which is how they make it lose its data.
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -113,6 +114,20 @@ impl EtcdServer {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// Makes etcd lose everything, as an SRE who wipes a broken member would: SIGKILL, delete
+    /// the data directory, start again on the same ports with the same flags, and wait until it
+    /// is healthy. A single member started with the same `--initial-cluster` keeps its cluster
+    /// and member IDs; its revisions start again from 1.
+    pub async fn wipe_and_restart(&mut self) -> std::io::Result<()> {
+        self.kill();
+        match std::fs::remove_dir_all(self.data_dir()) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        self.start_again().await
     }
 
     /// Freezes etcd (SIGSTOP): connections stay open and nothing answers.
