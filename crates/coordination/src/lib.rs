@@ -26,6 +26,7 @@
 mod backend;
 mod error;
 pub mod etcd;
+pub mod floor;
 mod identity;
 pub mod local;
 pub mod node;

@@ -35,9 +35,10 @@ impl Default for WindowConfig {
 }
 
 impl WindowConfig {
-    /// The window in ticks of `unit_ms`, at least one tick.
+    /// The window in ticks of `unit_ms`, at least one tick (the rounding the genesis bound of
+    /// [`crate::floor`] assumes).
     pub(crate) fn window_ticks(&self, unit_ms: u64) -> u64 {
-        (self.window.as_millis() as u64 / unit_ms.max(1)).max(1)
+        crate::floor::window_ticks(self.window.as_millis() as u64, unit_ms)
     }
 
     /// Checks the settings make sense together.
