@@ -4,15 +4,28 @@
 //! An enum rather than a trait object: there are exactly two backends, their futures stay
 //! `Send` without boxing, and the match makes every backend's behaviour visible in one place.
 
-use std::time::Instant;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use snowdrift::Layout;
 
 use crate::error::CoordError;
+use crate::etcd::reset::StoreMemory;
 use crate::etcd::{EtcdHolder, EtcdOptions};
+use crate::floor::Genesis;
 use crate::identity::HolderIdentity;
 use crate::local::{LocalHolder, LocalOptions};
 use crate::status::LeaseStatus;
+
+/// What a claim needs from the node besides the layout and its identity: the bounds it must
+/// fit in, and what the node remembers from its earlier claims.
+#[derive(Debug, Clone)]
+pub(crate) struct ClaimContext {
+    /// The node's window, which a cluster record must allow.
+    pub(crate) window: Duration,
+    /// The node's memory of the etcd store across claims (unused by the local backend).
+    pub(crate) store: Arc<Mutex<StoreMemory>>,
+}
 
 /// Where worker slots and high-water marks are kept.
 #[derive(Debug, Clone)]
@@ -38,6 +51,7 @@ impl Backend {
         &self,
         layout: &Layout,
         me: &HolderIdentity,
+        context: &ClaimContext,
     ) -> Result<Holder, CoordError> {
         match self {
             Backend::Local(options) => {
@@ -47,9 +61,11 @@ impl Backend {
                     .map_err(|e| CoordError::Backend(format!("claim task failed: {e}")))?
                     .map(Holder::Local)
             }
-            Backend::Etcd(options) => EtcdHolder::claim(options, layout, me)
-                .await
-                .map(|holder| Holder::Etcd(Box::new(holder))),
+            Backend::Etcd(options) => {
+                EtcdHolder::claim(options, layout, me, context.window, &context.store)
+                    .await
+                    .map(|holder| Holder::Etcd(Box::new(holder)))
+            }
         }
     }
 }
@@ -76,6 +92,22 @@ impl Holder {
         match self {
             Holder::Local(h) => h.previous_high_water(),
             Holder::Etcd(h) => h.previous_high_water(),
+        }
+    }
+
+    /// The cluster record's genesis bound, for backends that have one (etcd).
+    pub(crate) fn genesis(&self) -> Option<Genesis> {
+        match self {
+            Holder::Local(_) => None,
+            Holder::Etcd(h) => h.genesis(),
+        }
+    }
+
+    /// `(incarnation, created_unix_ms)` of the cluster record joined (etcd, current records).
+    pub(crate) fn record(&self) -> Option<(String, u64)> {
+        match self {
+            Holder::Local(_) => None,
+            Holder::Etcd(h) => h.record(),
         }
     }
 

@@ -6,6 +6,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::floor::FloorSource;
+
 /// Everything that can go wrong while claiming a slot or persisting its high-water mark.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -69,16 +71,15 @@ pub enum CoordError {
         slots: u64,
     },
 
-    /// The clock is behind the slot's persisted high-water mark by more than start-up may wait.
-    #[error(
-        "the clock is {behind:?} behind the high-water mark persisted for this slot (start-up waits \
-         at most {max_wait:?}); fix the clock, or wait until it passes the mark"
-    )]
+    /// The clock is behind the slot's floor by more than start-up may wait.
+    #[error("{}", clock_behind(*behind, *max_wait, *floor))]
     ClockBehindHighWater {
         /// How far behind.
         behind: Duration,
         /// The start-up bound.
         max_wait: Duration,
+        /// What set the floor, and so what the causes can be.
+        floor: FloorSource,
     },
 
     /// This node's clock disagrees with most live holders' advertised clocks by more than the
@@ -140,4 +141,41 @@ impl CoordError {
             CoordError::Config(_) => "config",
         }
     }
+}
+
+/// The message of [`CoordError::ClockBehindHighWater`]: how far, the bound, and the causes the
+/// floor's source allows, with the settings involved.
+fn clock_behind(behind: Duration, max_wait: Duration, floor: FloorSource) -> String {
+    let (what, causes) = match floor {
+        FloorSource::Mark | FloorSource::Fresh => (
+            "the high-water mark persisted for this slot",
+            "Either the slot's previous holder stopped without a clean shutdown (a crash, a lost \
+             lease) less than its window (--window) ago, and its mark is still ahead of the \
+             clock: start again once the window has passed; or this host's clock is behind the \
+             previous holder's: check NTP",
+        ),
+        FloorSource::Genesis => (
+            "the floor of the freshly created cluster record",
+            "A claim right after the record was (re)created waits until no holder of a lost \
+             incarnation can still be issuing: the creator's clock at creation plus the window \
+             and the allowed clock skew (--window, --max-clock-skew). Waiting longer than that \
+             means this host's clock is behind the creator's by more than --max-clock-skew: \
+             check NTP",
+        ),
+        FloorSource::Memory => (
+            "the highest ceiling this process held on this slot",
+            "This process held the slot before and its window (--window) has not passed yet; \
+             it claims again once it has",
+        ),
+    };
+    format!(
+        "the clock is {} behind {what} (start-up waits at most {}, --startup-max-wait). {causes}",
+        humantime::format_duration(round_ms(behind)),
+        humantime::format_duration(round_ms(max_wait)),
+    )
+}
+
+/// Milliseconds are the precision a person acts on.
+fn round_ms(duration: Duration) -> Duration {
+    Duration::from_millis(duration.as_millis() as u64)
 }

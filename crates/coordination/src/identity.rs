@@ -22,6 +22,13 @@ pub struct HolderIdentity {
     /// Addresses the holder serves on (as configured; may be empty).
     #[serde(default)]
     pub addresses: Vec<String>,
+    /// The incarnation of the cluster record the holder joined (etcd), so that `cluster
+    /// status` can show holders that joined another one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incarnation: Option<String>,
+    /// How many resets of the store this process has detected (etcd).
+    #[serde(default)]
+    pub store_resets: u64,
 }
 
 impl HolderIdentity {
@@ -35,6 +42,8 @@ impl HolderIdentity {
             clock_unix_ms: now,
             version: env!("CARGO_PKG_VERSION").to_string(),
             addresses,
+            incarnation: None,
+            store_resets: 0,
         }
     }
 }

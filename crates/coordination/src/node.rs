@@ -4,8 +4,10 @@
 //!
 //! # The window protocol (DESIGN.md, invariant 2)
 //! 1. **Claim** a slot; read its high-water mark `hwm` left by earlier holders.
-//! 2. **Floor** = `hwm + 1`. A clock behind the floor is waited for, up to
-//!    `startup_max_wait`, or start-up fails saying how far behind it is.
+//! 2. **Floor** = one above the highest of `hwm`, the cluster record's genesis bound (etcd: what
+//!    holders of a lost incarnation may still issue) and the highest ceiling this node ever
+//!    held on the slot ([`crate::floor`]). A clock behind the floor is waited for, up to
+//!    `startup_max_wait`, or start-up fails saying how far behind it is and why.
 //! 3. **Persist** `hwm' = now + window` (fsync, or an acknowledged etcd transaction that checks
 //!    ownership), and only then **raise** the generator's ceiling to `hwm'`.
 //! 4. When less than half the window is left, go to 3. If persisting fails, the generator keeps
@@ -14,6 +16,7 @@
 //! Every ID this holder issues is therefore at most a durable mark, and the next holder starts
 //! above that mark, whatever the clocks or the lease timing do.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -22,8 +25,10 @@ use snowdrift::{IdGenerator, Layout};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::backend::{Backend, Holder};
+use crate::backend::{Backend, ClaimContext, Holder};
 use crate::error::CoordError;
+use crate::etcd::reset::StoreMemory;
+use crate::floor::{claim_floor, FloorInputs, FloorSource};
 use crate::identity::HolderIdentity;
 use crate::status::{NodePhase, NodeStatus};
 use crate::window::WindowConfig;
@@ -80,6 +85,8 @@ struct Shared {
     layout: Layout,
     generator: ArcSwap<IdGenerator>,
     tracked: Mutex<Tracked>,
+    /// What the node remembers of the etcd store across claims (see `etcd/reset.rs`).
+    store: Arc<Mutex<StoreMemory>>,
 }
 
 /// What the keeper learns as it goes; read for status snapshots, never on the ID path.
@@ -88,6 +95,9 @@ struct Tracked {
     slot: (u64, u64),
     location: String,
     floor: u64,
+    floor_source: FloorSource,
+    /// `(incarnation, created_unix_ms)` of the cluster record joined (etcd).
+    record: Option<(String, u64)>,
     high_water: Option<u64>,
     phase: NodePhase,
     lease: Option<crate::status::LeaseStatus>,
@@ -102,9 +112,13 @@ impl Node {
     pub async fn start(backend: Backend, config: NodeConfig) -> Result<Node, CoordError> {
         config.window.validate()?;
         let me = HolderIdentity::of_this_process(config.advertise.clone());
-        let holder = backend.claim(&config.layout, &me).await?;
+        let context = ClaimContext {
+            window: config.window.window,
+            store: Arc::new(Mutex::new(StoreMemory::default())),
+        };
+        let holder = backend.claim(&config.layout, &me, &context).await?;
         metrics::counter!("snowdrift_slot_claims_total").increment(1);
-        let started = match start_generator(&holder, &config.layout, &config.window).await {
+        let started = match start_generator(&holder, &config.layout, &config.window, None).await {
             Ok(started) => started,
             Err(e) => {
                 let _ = holder.release().await;
@@ -115,6 +129,8 @@ impl Node {
             slot: holder.slot(),
             location: holder.describe(),
             floor: started.floor,
+            floor_source: started.floor_source,
+            record: holder.record(),
             high_water: Some(started.high_water),
             phase: NodePhase::Serving,
             lease: holder.lease(),
@@ -127,15 +143,18 @@ impl Node {
             datacenter = tracked.slot.0,
             machine = tracked.slot.1,
             floor_tick = started.floor,
+            floor_source = ?started.floor_source,
             high_water_tick = started.high_water,
             window_ms = config.window.window.as_millis() as u64,
             "slot claimed and first window persisted"
         );
+        let ceilings = BTreeMap::from([(tracked.slot, started.high_water)]);
         let shared = Arc::new(Shared {
             backend: backend.name(),
             layout: config.layout,
             generator: ArcSwap::from_pointee(started.generator),
             tracked: Mutex::new(tracked),
+            store: Arc::clone(&context.store),
         });
         let (stop, stopped) = watch::channel(false);
         let keeper = Keeper {
@@ -143,6 +162,8 @@ impl Node {
             backend,
             config,
             me,
+            context,
+            ceilings: Mutex::new(ceilings),
         };
         let keeper = tokio::spawn(keeper.run(holder, stopped));
         Ok(Node {
@@ -177,6 +198,10 @@ impl Node {
     /// A snapshot for operators.
     pub fn status(&self) -> NodeStatus {
         let tracked = lock(&self.shared.tracked).clone();
+        let (store_resets, last_store_reset) = {
+            let store = crate::etcd::reset::lock(&self.shared.store);
+            (store.resets, store.last_reset.clone())
+        };
         let generator = self.shared.generator.load();
         let clock_tick = generator.clock_tick();
         let ceiling = generator.ceiling();
@@ -186,6 +211,7 @@ impl Node {
             datacenter: tracked.slot.0,
             machine: tracked.slot.1,
             floor_tick: tracked.floor,
+            floor_source: tracked.floor_source,
             ceiling_tick: ceiling,
             high_water_tick: tracked.high_water,
             clock_tick,
@@ -199,6 +225,10 @@ impl Node {
             persist_failures: tracked.persist_failures,
             last_error: tracked.last_error,
             claims: tracked.claims,
+            incarnation: tracked.record.as_ref().map(|(id, _)| id.clone()),
+            record_created_unix_ms: tracked.record.map(|(_, created)| created),
+            store_resets,
+            last_store_reset,
         }
     }
 
@@ -249,16 +279,30 @@ fn lock(tracked: &Mutex<Tracked>) -> MutexGuard<'_, Tracked> {
 struct Started {
     generator: IdGenerator,
     floor: u64,
+    floor_source: FloorSource,
     high_water: u64,
 }
 
-/// Steps 2 and 3 of the protocol for a freshly claimed slot.
+/// Steps 2 and 3 of the protocol for a freshly claimed slot. `remembered` is the highest
+/// ceiling this node held on the slot before, if it did.
 async fn start_generator(
     holder: &Holder,
     layout: &Layout,
     window: &WindowConfig,
+    remembered: Option<u64>,
 ) -> Result<Started, CoordError> {
-    let floor = holder.previous_high_water().map_or(0, |mark| mark + 1);
+    let decided = claim_floor(&FloorInputs {
+        stored_mark: holder.previous_high_water(),
+        genesis: holder.genesis(),
+        remembered_ceiling: remembered,
+        layout,
+    })
+    .map_err(|e| CoordError::CorruptState {
+        path: holder.describe().into(),
+        reason: e.to_string(),
+    })?;
+    let (floor, floor_source) = (decided.tick, decided.source);
+    let max_wait = decided.max_wait(window.startup_max_wait, layout);
     let (datacenter, machine) = holder.slot();
     let generator = IdGenerator::builder(*layout)
         .worker(datacenter, machine)
@@ -269,24 +313,27 @@ async fn start_generator(
         .build()?;
 
     let lag = generator.clock_lag();
-    if lag > window.startup_max_wait {
+    if lag > max_wait {
         return Err(CoordError::ClockBehindHighWater {
             behind: lag,
-            max_wait: window.startup_max_wait,
+            max_wait,
+            floor: floor_source,
         });
     }
     if !lag.is_zero() {
         tracing::warn!(
             lag_ms = lag.as_millis() as u64,
-            "clock is behind the slot's high-water mark; waiting for it"
+            floor_tick = floor,
+            floor_source = ?floor_source,
+            "clock is behind the slot's floor; waiting for it"
         );
-        let deadline =
-            Instant::now() + window.startup_max_wait + Duration::from_millis(layout.unit_ms());
+        let deadline = Instant::now() + max_wait + Duration::from_millis(layout.unit_ms());
         while !generator.clock_lag().is_zero() {
             if Instant::now() > deadline {
                 return Err(CoordError::ClockBehindHighWater {
                     behind: generator.clock_lag(),
-                    max_wait: window.startup_max_wait,
+                    max_wait,
+                    floor: floor_source,
                 });
             }
             tokio::time::sleep(generator.clock_lag().max(Duration::from_millis(1))).await;
@@ -299,6 +346,7 @@ async fn start_generator(
     Ok(Started {
         generator,
         floor,
+        floor_source,
         high_water,
     })
 }
@@ -325,6 +373,11 @@ struct Keeper {
     backend: Backend,
     config: NodeConfig,
     me: HolderIdentity,
+    /// The bounds and the store memory every claim of this node shares.
+    context: ClaimContext,
+    /// The highest ceiling this node ever held, per slot: a later claim of the slot starts
+    /// above it whatever the store says (a store that lost its data says nothing).
+    ceilings: Mutex<BTreeMap<(u64, u64), u64>>,
 }
 
 impl Keeper {
@@ -358,6 +411,9 @@ impl Keeper {
             }
             match persist_timed(&holder, clock + window_ticks, config.window.window / 2).await {
                 Ok(mark) => {
+                    // Remembered before the generator may use it, so the memory is never
+                    // below a ceiling the generator had.
+                    self.remember(holder.slot(), mark);
                     // Raising a fenced generator is refused by the generator itself.
                     let _ = generator.raise_ceiling(mark);
                     let mut tracked = lock(&shared.tracked);
@@ -394,6 +450,8 @@ impl Keeper {
             backend,
             config,
             me,
+            context,
+            ..
         } = self;
         shared.generator.load().fence();
         metrics::counter!("snowdrift_slot_losses_total").increment(1);
@@ -412,8 +470,9 @@ impl Keeper {
                 return None;
             }
             let attempt = async {
-                let holder = backend.claim(&config.layout, me).await?;
-                match start_generator(&holder, &config.layout, &config.window).await {
+                let holder = backend.claim(&config.layout, me, context).await?;
+                let remembered = self.remembered(holder.slot());
+                match start_generator(&holder, &config.layout, &config.window, remembered).await {
                     Ok(started) => Ok((holder, started)),
                     Err(e) => {
                         let _ = holder.release().await;
@@ -433,13 +492,17 @@ impl Keeper {
                         datacenter = slot.0,
                         machine = slot.1,
                         floor_tick = started.floor,
+                        floor_source = ?started.floor_source,
                         "claimed a slot again; serving"
                     );
+                    self.remember(slot, started.high_water);
                     shared.generator.store(Arc::new(started.generator));
                     let mut tracked = lock(&shared.tracked);
                     tracked.slot = slot;
                     tracked.location = holder.describe();
                     tracked.floor = started.floor;
+                    tracked.floor_source = started.floor_source;
+                    tracked.record = holder.record();
                     tracked.high_water = Some(started.high_water);
                     tracked.phase = NodePhase::Serving;
                     tracked.lease = holder.lease();
@@ -458,5 +521,26 @@ impl Keeper {
                 }
             }
         }
+    }
+}
+
+impl Keeper {
+    /// Records that the node holds (or is about to hold) a ceiling of `mark` on `slot`.
+    fn remember(&self, slot: (u64, u64), mark: u64) {
+        let mut ceilings = self
+            .ceilings
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let entry = ceilings.entry(slot).or_insert(mark);
+        *entry = (*entry).max(mark);
+    }
+
+    /// The highest ceiling the node held on `slot`, if it held it.
+    fn remembered(&self, slot: (u64, u64)) -> Option<u64> {
+        self.ceilings
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(&slot)
+            .copied()
     }
 }

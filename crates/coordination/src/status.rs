@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use crate::floor::FloorSource;
+
 /// What the node is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -38,6 +40,9 @@ pub struct NodeStatus {
     pub machine: u64,
     /// The first tick this holder may use.
     pub floor_tick: u64,
+    /// What set the floor: the slot's mark, the cluster record's genesis bound, or this node's
+    /// memory of a ceiling it held.
+    pub floor_source: FloorSource,
     /// The last tick the generator may use now.
     pub ceiling_tick: Option<u64>,
     /// The durable high-water mark.
@@ -64,4 +69,27 @@ pub struct NodeStatus {
     pub last_error: Option<String>,
     /// Slots claimed by this process so far (more than one after a handover).
     pub claims: u64,
+    /// The incarnation of the cluster record this holding joined (etcd; `None` for a legacy
+    /// record or the local backend).
+    pub incarnation: Option<String>,
+    /// When that record was created, by its creator's clock (Unix ms).
+    pub record_created_unix_ms: Option<u64>,
+    /// Resets of the store (etcd lost its data, was rolled back or replaced) this node detected.
+    pub store_resets: u64,
+    /// The last of them.
+    pub last_store_reset: Option<StoreReset>,
+}
+
+/// A reset of the coordination store this node detected: the store lost its data, was rolled
+/// back or was replaced while the node ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoreReset {
+    /// Why the node believes so: `record_missing`, `revision_backwards`, `rolled_back`,
+    /// `cluster_id_changed` or `incarnation_changed` (the label of
+    /// `snowdrift_store_resets_total`).
+    pub reason: &'static str,
+    /// What it saw.
+    pub detail: String,
+    /// When, by this node's clock (Unix ms).
+    pub unix_ms: u64,
 }

@@ -10,7 +10,8 @@ use std::time::Duration;
 /// service without the backend, and a later start for the next holder of the slot after a crash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WindowConfig {
-    /// How far ahead of the clock the high-water mark is persisted.
+    /// How far ahead of the clock the high-water mark is persisted. With etcd, at most what
+    /// the cluster record allows (the floor after etcd loses its data covers that much).
     pub window: Duration,
     /// How long start-up may wait for a clock behind the persisted mark before failing.
     pub startup_max_wait: Duration,

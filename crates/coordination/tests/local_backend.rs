@@ -256,7 +256,9 @@ async fn a_clock_far_behind_the_mark_fails_start_up_saying_how_far() {
         .await
         .unwrap_err();
     match err {
-        CoordError::ClockBehindHighWater { behind, max_wait } => {
+        CoordError::ClockBehindHighWater {
+            behind, max_wait, ..
+        } => {
             assert!(
                 behind > Duration::from_secs(3590) && behind <= Duration::from_secs(3600),
                 "{behind:?}"

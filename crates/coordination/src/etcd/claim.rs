@@ -24,6 +24,8 @@ pub(crate) struct Claimed {
     pub(crate) create_revision: i64,
     /// The mark left by earlier holders.
     pub(crate) previous: Option<u64>,
+    /// The claim's `(cluster ID, revision)`, for noticing a reset.
+    pub(crate) header: (u64, i64),
 }
 
 /// Claims the lowest free slot of the datacenter (or the fixed one), skipping those `live`
@@ -113,10 +115,11 @@ async fn try_claim(
     }
     record_write("slot_claim");
     // The key was created by this transaction, so its create revision is the transaction's.
-    let create_revision = answer
+    let header = answer
         .header()
-        .map(|h| h.revision())
+        .map(|h| (h.cluster_id(), h.revision()))
         .ok_or_else(|| CoordError::Backend("etcd answered the claim without a revision".into()))?;
+    let create_revision = header.1;
     let previous = match first_kv(answer.op_responses()) {
         Some(kv) => Some(decode_mark(&mark_key, kv.value())?),
         None => None,
@@ -125,6 +128,7 @@ async fn try_claim(
         machine,
         create_revision,
         previous,
+        header,
     }))
 }
 

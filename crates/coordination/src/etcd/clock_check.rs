@@ -8,9 +8,12 @@
 //! - **ahead** of us by at least `stamp - now` when that exceeds the allowed skew, and
 //! - **behind** us by at least `now - max(stamp, mark)` when that exceeds it.
 //!
-//! Skew never threatens uniqueness (the persisted window does not depend on clocks); it costs
-//! time order between nodes, and a node far ahead leaves marks that delay the next holder of
-//! its slot. So the default is to warn; `refuse` declines to join only when this node
+//! While etcd keeps its data, skew never threatens uniqueness (the persisted window does not
+//! depend on clocks); it costs time order between nodes, and a node far ahead leaves marks that
+//! delay the next holder of its slot. If etcd loses its data, the floor that protects the
+//! lost holders (the cluster record's genesis bound, `floor.rs`) assumes every holder's clock
+//! is within `max_clock_skew` of the record's creator: a clock further ahead voids it for that
+//! holder's slot. The default is still to warn; `refuse` declines to join only when this node
 //! disagrees with most live peers, since then the fault is most likely ours.
 
 use std::time::Duration;
@@ -83,7 +86,7 @@ pub(crate) fn check(
     let (peers, found) = disagreements(snapshot, layout, now_ms, options.max_clock_skew);
     for d in &found {
         tracing::warn!(peer = %d.peer, skew_ms = d.skew_ms, max_skew_ms = options.max_clock_skew.as_millis() as u64,
-            "this node's clock differs from a live holder's (positive: the peer is ahead)");
+            "this node's clock differs from a live holder's (positive: the peer is ahead); beyond the allowed skew, the floor that protects IDs if etcd loses its data no longer covers the faster one");
     }
     if options.skew_policy == ClockSkewPolicy::Refuse && found.len() * 2 > peers {
         if let Some(worst) = found.iter().max_by_key(|d| d.skew_ms.abs()) {

@@ -1,5 +1,7 @@
 //! `snowdrift cluster status`: every slot of a cluster that is held or has ever been used,
-//! with its holder, its lease and its persisted high-water mark, from one consistent read.
+//! with its holder, its lease and its persisted high-water mark, from one consistent read; the
+//! cluster record (incarnation, age); and warnings when the store looks reset: holders that
+//! detected a reset, holders that joined another incarnation, a record younger than a holder.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, UNIX_EPOCH};
@@ -10,10 +12,14 @@ use snowdrift::Layout;
 use super::client::{call, connect};
 use super::keys::Keys;
 use super::options::EtcdOptions;
-use super::snapshot;
+use super::record::ClusterRecord;
+use super::snapshot::{self, Snapshot};
 use crate::error::CoordError;
-use crate::identity::HolderIdentity;
+use crate::identity::{unix_ms_now, HolderIdentity};
 use crate::local::layout_pin::describe;
+
+/// A record created this long after a holder's process started was created while it ran.
+const RECREATED_MARGIN_MS: u64 = 10_000;
 
 /// A cluster as `cluster status` shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -22,8 +28,27 @@ pub struct ClusterStatus {
     pub cluster: String,
     /// The pinned layout, described ("41/5/5/12 epoch … ms unit 1 ms"), if any node joined.
     pub layout: Option<String>,
+    /// The cluster record, if any node joined and it can be read.
+    pub record: Option<RecordReport>,
     /// Slots that are held or have a mark, by datacenter then machine.
     pub slots: Vec<SlotReport>,
+    /// Signs that etcd was reset, rolled back or replaced while nodes ran, one sentence each.
+    pub warnings: Vec<String>,
+}
+
+/// The cluster record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordReport {
+    /// Its incarnation (`None`: a legacy record, a bare layout).
+    pub incarnation: Option<String>,
+    /// When it was created, by its creator's clock (Unix ms; `None` for a legacy record).
+    pub created_unix_ms: Option<u64>,
+    /// How long ago, by this machine's clock.
+    pub age_seconds: Option<f64>,
+    /// The longest window it allows, in ms.
+    pub window_ms: Option<u64>,
+    /// The clock skew it allows, in ms.
+    pub max_clock_skew_ms: Option<u64>,
 }
 
 /// One slot.
@@ -56,9 +81,12 @@ pub async fn cluster_status(options: &EtcdOptions) -> Result<ClusterStatus, Coor
     let keys = Keys::new(&options.cluster)?;
     let client = connect(options).await?;
     let snapshot = snapshot::read(&client, &keys, options).await?;
-    let layout = match &snapshot.layout {
-        Some(Ok(spec)) => Some((describe(spec), Layout::try_from(*spec).ok())),
-        Some(Err(raw)) => Some((format!("unreadable: {raw:?}"), None)),
+    let layout = match &snapshot.record {
+        Some(Ok(record)) => Some((
+            describe(&record.layout),
+            Layout::try_from(record.layout).ok(),
+        )),
+        Some(Err(raw)) => Some((format!("unreadable: {raw}"), None)),
         None => None,
     };
     let slots: BTreeSet<(u64, u64)> = snapshot
@@ -105,11 +133,83 @@ pub async fn cluster_status(options: &EtcdOptions) -> Result<ClusterStatus, Coor
             high_water_error: mark.and_then(|m| m.as_ref().err()).cloned(),
         });
     }
+    let record = snapshot
+        .record
+        .as_ref()
+        .and_then(|r| r.as_ref().ok())
+        .map(|r| report(r, unix_ms_now()));
     Ok(ClusterStatus {
         cluster: options.cluster.clone(),
         layout: layout.map(|(text, _)| text),
+        warnings: warnings(&snapshot, &reports),
+        record,
         slots: reports,
     })
+}
+
+fn report(record: &ClusterRecord, now_unix_ms: u64) -> RecordReport {
+    let created = record.incarnation.as_ref().map(|_| record.created_unix_ms);
+    RecordReport {
+        incarnation: record.incarnation.clone(),
+        created_unix_ms: created,
+        age_seconds: created.map(|c| (now_unix_ms as f64 - c as f64) / 1000.0),
+        window_ms: record.bounds.map(|b| b.window_ms),
+        max_clock_skew_ms: record.bounds.map(|b| b.max_clock_skew_ms),
+    }
+}
+
+/// What looks like a reset: holders that detected one, holders on another incarnation, and a
+/// record created well after a holder's process started.
+fn warnings(snapshot: &Snapshot, slots: &[SlotReport]) -> Vec<String> {
+    let record = snapshot.record.as_ref().and_then(|r| r.as_ref().ok());
+    let mut warnings = Vec::new();
+    for slot in slots {
+        let Some(holder) = &slot.holder else { continue };
+        let who = format!(
+            "datacenter {} machine {}: pid {} on {}",
+            slot.datacenter, slot.machine, holder.pid, holder.host
+        );
+        if holder.store_resets > 0 {
+            warnings.push(format!(
+                "{who} detected {} store reset(s) since it started (etcd lost its data, was \
+                 rolled back or was replaced); its log and /v1/info say which",
+                holder.store_resets
+            ));
+        }
+        let Some(record) = record else { continue };
+        if holder.incarnation.is_some() && holder.incarnation != record.incarnation {
+            warnings.push(format!(
+                "{who} joined incarnation {}, but the cluster record is {}: the record was \
+                 re-created after it claimed (a reset it has not noticed yet?)",
+                holder.incarnation.as_deref().unwrap_or("legacy"),
+                record.describe_incarnation()
+            ));
+        }
+        if record.incarnation.is_some()
+            && record.created_unix_ms > holder.started_unix_ms.saturating_add(RECREATED_MARGIN_MS)
+        {
+            warnings.push(format!(
+                "{who} started at {} but the cluster record (incarnation {}) was created at {}: \
+                 the record was created again while that node ran, so the store was reset",
+                rfc3339(holder.started_unix_ms),
+                record.describe_incarnation(),
+                rfc3339(record.created_unix_ms)
+            ));
+        }
+    }
+    warnings
+}
+
+/// The last millisecond RFC 3339 (four-digit years) can write: 9999-12-31T23:59:59.999Z.
+const LAST_RFC3339_MS: u64 = 253_402_300_799_999;
+
+/// A time read from etcd as RFC 3339, or as raw milliseconds past year 9999: the values come
+/// from the store, and formatting must not fail on any of them.
+fn rfc3339(unix_ms: u64) -> String {
+    if unix_ms > LAST_RFC3339_MS {
+        return format!("unix ms {unix_ms}");
+    }
+    humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(unix_ms)).to_string()
 }
 
 impl std::fmt::Display for ClusterStatus {
@@ -124,6 +224,26 @@ impl std::fmt::Display for ClusterStatus {
                 .unwrap_or("not pinned yet (no node has joined)"),
             self.slots.len()
         )?;
+        if let Some(record) = &self.record {
+            match (&record.incarnation, record.created_unix_ms) {
+                (Some(incarnation), Some(created)) => writeln!(
+                    f,
+                    "record: incarnation {incarnation}, created {} ({:.0} s ago), windows up to \
+                     {} ms, clock skew up to {} ms",
+                    rfc3339(created),
+                    record.age_seconds.unwrap_or_default(),
+                    record.window_ms.unwrap_or_default(),
+                    record.max_clock_skew_ms.unwrap_or_default()
+                )?,
+                _ => writeln!(
+                    f,
+                    "record: legacy (a bare layout, no incarnation or creation time)"
+                )?,
+            }
+        }
+        for warning in &self.warnings {
+            writeln!(f, "warning: {warning}")?;
+        }
         if self.slots.is_empty() {
             return Ok(());
         }
@@ -147,10 +267,7 @@ impl std::fmt::Display for ClusterStatus {
                 slot.high_water_unix_ms,
                 &slot.high_water_error,
             ) {
-                (Some(tick), Some(ms), _) => format!(
-                    "{tick} ({})",
-                    humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(ms))
-                ),
+                (Some(tick), Some(ms), _) => format!("{tick} ({})", rfc3339(ms)),
                 (Some(tick), None, _) => tick.to_string(),
                 (None, _, Some(error)) => format!("unreadable: {error}"),
                 (None, _, None) => "-".into(),
@@ -167,5 +284,17 @@ impl std::fmt::Display for ClusterStatus {
             )?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_time_formats() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(LAST_RFC3339_MS), "9999-12-31T23:59:59.999Z");
+        assert_eq!(rfc3339(u64::MAX), format!("unix ms {}", u64::MAX));
     }
 }

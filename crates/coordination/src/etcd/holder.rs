@@ -1,12 +1,19 @@
 //! A slot held in etcd: the claim sequence, the persisted mark, the lease's deadline and the
 //! release. The pieces live in their own files; this one puts them in order.
 //!
-//! Claim sequence: connect → pin or check the layout → read the cluster → check clocks against
-//! the live holders → grant a lease → claim the lowest free slot (reading its mark). Any
-//! failure after the grant revokes the lease, so a refused node leaves nothing behind.
+//! Claim sequence: connect → join the cluster record (pin or check the layout, notice a reset
+//! of the store) → read the cluster → check clocks against the live holders → grant a lease →
+//! claim the lowest free slot (reading its mark). Any failure after the grant revokes the
+//! lease, so a refused node leaves nothing behind.
+//!
+//! Every answer after the join is checked against the node's memory of the store
+//! (`reset.rs`): one from another cluster, or with a revision below one seen, means the store
+//! was reset under the holder; it gives the slot up and claims again, and that claim judges the
+//! reset.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use etcd_client::Client;
 use snowdrift::Layout;
@@ -14,13 +21,16 @@ use snowdrift::Layout;
 use super::claim::{self, Claimed};
 use super::client::connect;
 use super::clock_check;
+use super::join::{self, Joined};
 use super::keys::Keys;
-use super::layout_pin;
 use super::lease::Lease;
 use super::options::EtcdOptions;
 use super::persist::{self, Ownership};
+use super::record::Bounds;
+use super::reset::{lock, Broken, StoreMemory};
 use super::snapshot;
 use crate::error::CoordError;
+use crate::floor::Genesis;
 use crate::identity::{unix_ms_now, HolderIdentity};
 use crate::status::LeaseStatus;
 
@@ -33,6 +43,10 @@ pub(crate) struct EtcdHolder {
     me: HolderIdentity,
     claimed: Claimed,
     lease: Lease,
+    /// The cluster record joined for this claim.
+    joined: Joined,
+    /// The node's memory of the store, shared with its later claims.
+    memory: Arc<Mutex<StoreMemory>>,
     /// The mark etcd acknowledged, plus one; 0 while there is none. Skips needless writes.
     durable_plus_one: AtomicU64,
 }
@@ -48,32 +62,55 @@ impl std::fmt::Debug for EtcdHolder {
 }
 
 impl EtcdHolder {
-    /// Joins the cluster and claims a slot.
+    /// Joins the cluster and claims a slot. `window` is the node's window (a bound the cluster
+    /// record must allow); `memory` is what the node remembers of the store from its earlier
+    /// claims, and is updated.
     pub(crate) async fn claim(
         options: &EtcdOptions,
         layout: &Layout,
         me: &HolderIdentity,
+        window: Duration,
+        memory: &Arc<Mutex<StoreMemory>>,
     ) -> Result<EtcdHolder, CoordError> {
         options.validate()?;
         layout.check_worker(options.datacenter, 0)?;
         let keys = Keys::new(&options.cluster)?;
         let client = connect(options).await?;
-        layout_pin::pin_or_check(&client, &keys, options, layout).await?;
+        let own = Bounds {
+            window_ms: window.as_millis() as u64,
+            max_clock_skew_ms: options.max_clock_skew.as_millis() as u64,
+        };
+        let joined = join::join(&client, &keys, options, layout, own, memory).await?;
         let cluster = snapshot::read(&client, &keys, options).await?;
+        if let Some((cluster_id, revision)) = cluster.header {
+            observe(memory, cluster_id, revision).map_err(reset_under_claim)?;
+        }
         clock_check::check(&cluster, layout, unix_ms_now(), options)?;
 
+        let me = {
+            let memory = lock(memory);
+            HolderIdentity {
+                incarnation: joined.record.incarnation.clone(),
+                store_resets: memory.resets,
+                ..me.clone()
+            }
+        };
         let lease = Lease::grant(&client, options).await?;
-        let claimed = match claim::claim(
+        let claimed = claim::claim(
             &client,
             &keys,
             options,
             layout,
             lease.id(),
-            me,
+            &me,
             &cluster.slots,
         )
         .await
-        {
+        .and_then(|claimed| {
+            observe(memory, claimed.header.0, claimed.header.1).map_err(reset_under_claim)?;
+            Ok(claimed)
+        });
+        let claimed = match claimed {
             Ok(claimed) => claimed,
             Err(e) => {
                 // Best effort: if this fails too, the lease lapses after its TTL.
@@ -88,6 +125,7 @@ impl EtcdHolder {
             lease = format!("{:x}", lease.id()),
             ttl_s = lease.ttl().as_secs(),
             previous_high_water_tick = claimed.previous,
+            incarnation = joined.record.describe_incarnation(),
             "claimed an etcd slot"
         );
         Ok(EtcdHolder {
@@ -95,11 +133,29 @@ impl EtcdHolder {
             mark_key: keys.high_water(options.datacenter, claimed.machine),
             client,
             options: options.clone(),
-            me: me.clone(),
-            durable_plus_one: AtomicU64::new(claimed.previous.map_or(0, |mark| mark + 1)),
+            me,
+            durable_plus_one: AtomicU64::new(
+                claimed.previous.map_or(0, |mark| mark.saturating_add(1)),
+            ),
             claimed,
             lease,
+            joined,
+            memory: Arc::clone(memory),
         })
+    }
+
+    /// The genesis bound of the cluster record joined, for the floor.
+    pub(crate) fn genesis(&self) -> Option<Genesis> {
+        self.joined.genesis
+    }
+
+    /// `(incarnation, created_unix_ms)` of the cluster record joined (`None` for a legacy one).
+    pub(crate) fn record(&self) -> Option<(String, u64)> {
+        let record = &self.joined.record;
+        record
+            .incarnation
+            .clone()
+            .map(|incarnation| (incarnation, record.created_unix_ms))
     }
 
     pub(crate) fn slot(&self) -> (u64, u64) {
@@ -124,7 +180,7 @@ impl EtcdHolder {
             slot: self.slot(),
         };
         let identity = claim::stamped(&self.me)?;
-        let mark = persist::persist(
+        let persisted = persist::persist(
             &self.client,
             &owner,
             identity,
@@ -132,6 +188,17 @@ impl EtcdHolder {
             self.options.request_timeout,
         )
         .await?;
+        if let Some((cluster_id, revision)) = persisted.header {
+            // The mark is durable in the store that answered; but if that store is not the one
+            // this holder joined, the floors of the whole cluster may be stale: give the slot up
+            // and let the next claim judge the reset.
+            observe(&self.memory, cluster_id, revision).map_err(|e| CoordError::SlotLost {
+                datacenter: self.options.datacenter,
+                machine: self.claimed.machine,
+                reason: format!("{e}: the store was reset or replaced under this holder"),
+            })?;
+        }
+        let mark = persisted.mark;
         self.durable_plus_one
             .fetch_max(mark.saturating_add(1), Ordering::AcqRel);
         Ok(mark)
@@ -184,4 +251,16 @@ impl EtcdHolder {
         } = self;
         lease.revoke(&client, options.request_timeout).await
     }
+}
+
+/// Records an answer's header in the memory; an answer that breaks the store's history fails
+/// the operation, so the claim is given up and made again, and that claim judges the reset.
+fn observe(memory: &Mutex<StoreMemory>, cluster_id: u64, revision: i64) -> Result<(), Broken> {
+    lock(memory).observe(cluster_id, revision, unix_ms_now())
+}
+
+fn reset_under_claim(broken: Broken) -> CoordError {
+    CoordError::Backend(format!(
+        "{broken}: the store was reset or replaced during the claim; claiming again"
+    ))
 }

@@ -2,7 +2,8 @@
 //! the protocol compares inside transactions.
 //!
 //! ```text
-//! /snowdrift/<cluster>/layout                    the pinned layout and epoch (JSON), no lease
+//! /snowdrift/<cluster>/layout                    the cluster record (JSON: layout and epoch,
+//!                                                incarnation, creation time, bounds), no lease
 //! /snowdrift/<cluster>/slots/<dc>/<machine>      the holder's identity (JSON), bound to its lease
 //! /snowdrift/<cluster>/hwm/<dc>/<machine>        the persisted high-water tick, no lease
 //! ```

@@ -1,6 +1,6 @@
 //! The `etcd` backend: worker slots on leases, persisted high-water windows, self-fencing.
 //!
-//! Keys (DESIGN.md): `/snowdrift/<cluster>/layout`, `/snowdrift/<cluster>/slots/<dc>/<machine>`
+//! Keys (DESIGN.md): `/snowdrift/<cluster>/layout` (the cluster record), `/snowdrift/<cluster>/slots/<dc>/<machine>`
 //! (the holder's identity, bound to its lease) and `/snowdrift/<cluster>/hwm/<dc>/<machine>`
 //! (the persisted high-water tick, no lease).
 //!
@@ -9,7 +9,9 @@
 //! - `keys.rs`: the key space and the fixed-width encoding of marks;
 //! - `client.rs`: connecting, time bounds and error counting;
 //! - `lease.rs`: the lease, its renewals and the node's conservative deadline;
-//! - `layout_pin.rs`: one layout per cluster;
+//! - `record.rs`: the cluster record (layout, incarnation, creation time, bounds) and its encoding;
+//! - `reset.rs`: the node's memory of the store and the rules that notice a reset (pure);
+//! - `join.rs`: creating, checking or replacing the cluster record (one layout per cluster);
 //! - `snapshot.rs`: a consistent read of the cluster;
 //! - `clock_check.rs`: clock sanity against the live holders;
 //! - `claim.rs`: the create-if-absent slot claim;
@@ -24,11 +26,13 @@ mod client;
 mod clock_check;
 mod cluster_status;
 mod holder;
+mod join;
 mod keys;
-mod layout_pin;
 mod lease;
 mod options;
 mod persist;
+pub mod record;
+pub mod reset;
 mod snapshot;
 
 pub use cluster_status::{cluster_status, ClusterStatus, SlotReport};

@@ -8,8 +8,9 @@ use crate::MachineChoice;
 /// What to do when this node's clock disagrees with the clocks the other live holders advertise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ClockSkewPolicy {
-    /// Log a warning naming the peers and join anyway (the default: skew costs time order,
-    /// never uniqueness, which the persisted window guarantees on its own).
+    /// Log a warning naming the peers and join anyway (the default: while etcd keeps its data,
+    /// skew costs time order, never uniqueness, which the persisted window guarantees on its
+    /// own; the floor after etcd loses its data assumes clocks within the skew).
     #[default]
     Warn,
     /// Refuse to join when the clock disagrees with most live peers.
@@ -63,7 +64,9 @@ pub struct EtcdOptions {
     /// Bound on each etcd request (default 2 s).
     pub request_timeout: Duration,
     /// The most this node's clock may differ from the clocks other live holders advertise
-    /// before the [`ClockSkewPolicy`] applies (default 2 s).
+    /// before the [`ClockSkewPolicy`] applies (default 2 s). Also a bound the cluster record
+    /// promises: the floor after etcd loses its data covers holders' clocks up to this far
+    /// ahead of the record's creator, so a node allowing more than the record is refused.
     pub max_clock_skew: Duration,
     /// What to do beyond `max_clock_skew` (default: warn).
     pub skew_policy: ClockSkewPolicy,

@@ -34,6 +34,15 @@ pub(crate) struct Ownership<'a> {
     pub(crate) slot: (u64, u64),
 }
 
+/// What a successful persist transaction answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Persisted {
+    /// The mark etcd now holds: at least the one asked for.
+    pub(crate) mark: u64,
+    /// The answer's `(cluster ID, revision)`, for noticing a reset.
+    pub(crate) header: Option<(u64, i64)>,
+}
+
 /// Makes a mark of at least `tick` durable; returns the mark etcd now holds.
 pub(crate) async fn persist(
     client: &Client,
@@ -41,7 +50,7 @@ pub(crate) async fn persist(
     identity: Vec<u8>,
     tick: u64,
     timeout: std::time::Duration,
-) -> Result<u64, CoordError> {
+) -> Result<Persisted, CoordError> {
     let new = encode_mark(tick);
     let grow = Txn::new()
         .when([Compare::value(
@@ -76,13 +85,15 @@ pub(crate) async fn persist(
     if !answer.succeeded() {
         return Err(lost(owner, &answer));
     }
+    let header = answer.header().map(|h| (h.cluster_id(), h.revision()));
+    let persisted = |mark| Ok(Persisted { mark, header });
     let first_or_grow = nested(&answer).ok_or_else(malformed)?;
     if first_or_grow.succeeded() {
-        return Ok(tick);
+        return persisted(tick);
     }
     let grow = nested(&first_or_grow).ok_or_else(malformed)?;
     if grow.succeeded() {
-        return Ok(tick);
+        return persisted(tick);
     }
     // Already at or above `tick` (a write of ours whose answer was lost, or a slower keeper).
     let stored = grow
@@ -93,7 +104,7 @@ pub(crate) async fn persist(
             _ => None,
         })
         .ok_or_else(malformed)?;
-    decode_mark(owner.mark_key, &stored)
+    persisted(decode_mark(owner.mark_key, &stored)?)
 }
 
 /// The first nested transaction's answer inside `answer`.

@@ -1,17 +1,16 @@
-//! One consistent read of a cluster: the layout pin, every slot's holder and every
+//! One consistent read of a cluster: the cluster record, every slot's holder and every
 //! high-water mark, taken in a single transaction so they all come from the same revision.
 //! Used to choose a slot, to check clocks against the live holders, and by `cluster status`.
 
 use std::collections::BTreeMap;
 
-use etcd_client::{Client, GetOptions, KeyValue, Txn, TxnOp, TxnOpResponse};
-use snowdrift::LayoutSpec;
-
 use super::client::call;
 use super::keys::{decode_mark, Keys};
 use super::options::EtcdOptions;
+use super::record::ClusterRecord;
 use crate::error::CoordError;
 use crate::identity::HolderIdentity;
+use etcd_client::{Client, GetOptions, KeyValue, Txn, TxnOp, TxnOpResponse};
 
 /// A slot key and what it says.
 #[derive(Debug, Clone)]
@@ -25,12 +24,14 @@ pub(crate) struct SlotRecord {
 /// The cluster at one revision.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Snapshot {
-    /// The pinned layout, if any node has joined yet (or the raw value if unreadable).
-    pub(crate) layout: Option<Result<LayoutSpec, String>>,
+    /// The cluster record, if any node has joined yet (or why it cannot be read).
+    pub(crate) record: Option<Result<ClusterRecord, String>>,
     /// Live slots by `(datacenter, machine)`.
     pub(crate) slots: BTreeMap<(u64, u64), SlotRecord>,
     /// Persisted marks by `(datacenter, machine)` (or why one cannot be read).
     pub(crate) marks: BTreeMap<(u64, u64), Result<u64, String>>,
+    /// The answer's `(cluster ID, revision)`, for noticing a reset.
+    pub(crate) header: Option<(u64, i64)>,
 }
 
 /// Reads the whole cluster in one transaction.
@@ -57,10 +58,10 @@ pub(crate) async fn read(
         gets.next().unwrap_or_default(),
     );
 
-    let layout = layout_kvs.first().map(|kv| {
-        serde_json::from_slice::<LayoutSpec>(kv.value())
-            .map_err(|_| String::from_utf8_lossy(kv.value()).into_owned())
-    });
+    let header = answer.header().map(|h| (h.cluster_id(), h.revision()));
+    let record = layout_kvs
+        .first()
+        .map(|kv| ClusterRecord::decode(kv.value()));
     let slots = slot_kvs
         .iter()
         .filter_map(|kv| {
@@ -80,9 +81,10 @@ pub(crate) async fn read(
         })
         .collect();
     Ok(Snapshot {
-        layout,
+        record,
         slots,
         marks,
+        header,
     })
 }
 

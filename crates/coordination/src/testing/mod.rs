@@ -5,5 +5,5 @@
 mod etcd_server;
 mod proxy;
 
-pub use etcd_server::EtcdServer;
+pub use etcd_server::{Backup, EtcdServer};
 pub use proxy::Proxy;

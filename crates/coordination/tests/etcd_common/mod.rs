@@ -9,13 +9,16 @@ use etcd_client::Client;
 use snowdrift::{Id, Layout};
 use snowdrift_coordination::{Backend, EtcdOptions, MachineChoice, Node, NodeConfig, WindowConfig};
 
-/// A 2 s lease (etcd's minimum by default) fenced 0.5 s early, and quick request timeouts.
+/// A 2 s lease (etcd's minimum by default) fenced 0.5 s early, quick request timeouts, and
+/// clocks allowed to differ by 250 ms: the first claim of a new cluster waits the window plus
+/// the skew for its genesis floor (1.25 s here, 4 s on the defaults).
 pub fn options(endpoint: &str, cluster: &str, datacenter: u64) -> EtcdOptions {
     let mut options = EtcdOptions::new(vec![endpoint.to_string()], cluster, datacenter)
         .with_lease_ttl(Duration::from_secs(2));
     options.safety_margin = Duration::from_millis(500);
     options.request_timeout = Duration::from_millis(500);
     options.connect_timeout = Duration::from_millis(500);
+    options.max_clock_skew = Duration::from_millis(250);
     options
 }
 
