@@ -2,10 +2,10 @@
 //!
 //! The `metrics` facade is global, so the coordination crate records its own series
 //! (`snowdrift_hwm_persist_seconds`, `snowdrift_hwm_persist_failures_total`, slot claims and
-//! losses) into the same recorder without knowing about it. The recorder has no HTTP listener
-//! of its own: `GET /metrics` renders it. Gauges that describe state rather than events (clock
-//! lead, ceiling headroom) are read from the generator just before each render, by
-//! [`crate::app::App::publish_gauges`].
+//! losses, `snowdrift_store_resets_total`) into the same recorder without knowing about it.
+//! The recorder has no HTTP listener of its own: `GET /metrics` renders it. Gauges that
+//! describe state rather than events (clock lead, ceiling headroom) are read from the generator
+//! just before each render, by [`crate::app::App::publish_gauges`].
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -114,6 +114,12 @@ fn describe() {
     describe_counter!(
         "snowdrift_hwm_persist_failures_total",
         "high-water writes that failed"
+    );
+    describe_counter!(
+        "snowdrift_store_resets_total",
+        "resets of etcd this node detected (it lost its data, was rolled back or replaced), by \
+         reason: record_missing, revision_backwards, rolled_back, cluster_id_changed, \
+         incarnation_changed"
     );
 }
 

@@ -351,3 +351,18 @@ pub fn get_json(url: &str) -> (u16, serde_json::Value) {
         .unwrap_or_else(|err| panic!("body of {url} is not JSON ({err}): {body}"));
     (status, json)
 }
+
+/// Where Debian's faketime package puts the multi-threaded preload library, for tests that
+/// shift one server's wall clock (`LD_PRELOAD` + `FAKETIME`, so the test holds the server's
+/// own pid).
+pub fn libfaketime() -> PathBuf {
+    [
+        "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1",
+        "/usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1",
+        "/usr/lib/faketime/libfaketimeMT.so.1",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|path| path.exists())
+    .expect("libfaketime is missing: apt-get install faketime (scripts/test installs it)")
+}
