@@ -120,6 +120,16 @@ impl Holder {
         }
     }
 
+    /// At a clean shutdown, after the generator was fenced with `bound` (no tick above it was
+    /// or will be issued): lowers the persisted mark to `bound` under the ownership check, if
+    /// the mark is still the one this holder last wrote. Returns the mark when it was lowered.
+    pub(crate) async fn lower_mark(&self, bound: u64) -> Result<Option<u64>, CoordError> {
+        match self {
+            Holder::Local(h) => h.lower_mark(bound).await,
+            Holder::Etcd(h) => h.lower_mark(bound).await,
+        }
+    }
+
     /// When the holder must stop issuing because its ownership may lapse (leased backends).
     pub(crate) fn fence_deadline(&self) -> Option<Instant> {
         match self {

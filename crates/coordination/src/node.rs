@@ -15,6 +15,12 @@
 //!
 //! Every ID this holder issues is therefore at most a durable mark, and the next holder starts
 //! above that mark, whatever the clocks or the lease timing do.
+//!
+//! 5. At a **clean shutdown** the generator is fenced, which returns an exact bound on every
+//!    tick it issued or will still issue, and the mark is lowered to it under the ownership
+//!    check (and only if it is still the mark this holder last wrote), so a restart starts at
+//!    once. A shutdown whose lowering failed leaves the mark a window ahead: the next holder
+//!    waits, as after a crash.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -232,8 +238,11 @@ impl Node {
         }
     }
 
-    /// Stops the keeper, then releases the slot (for etcd: revokes the lease, so the slot is
-    /// free at once). The persisted mark already covers every issued ID, so nothing is lost.
+    /// Stops the keeper, fences the generator, lowers the slot's mark to the exact bound the
+    /// fence returns (so an immediate restart starts at once instead of waiting out the
+    /// window), then releases the slot (for etcd: revokes the lease, so the slot is free at
+    /// once). If lowering fails the mark stays a window ahead, which is safe: the next holder
+    /// waits for it, as after a crash.
     pub async fn shutdown(mut self) -> Result<(), CoordError> {
         let _ = self.stop.send(true);
         let holder = match self.keeper.take() {
@@ -243,11 +252,29 @@ impl Node {
             None => None,
         };
         lock(&self.shared.tracked).phase = NodePhase::Stopped;
-        self.shared.generator.load().fence();
-        match holder {
-            Some(holder) => holder.release().await,
-            None => Ok(()),
+        // The keeper has stopped, so nothing raises the mark any more; the fence's bound covers
+        // every ID this generator returned or will still return.
+        let bound = self.shared.generator.load().fence();
+        let Some(holder) = holder else {
+            return Ok(());
+        };
+        if let Some(bound) = bound {
+            match holder.lower_mark(bound).await {
+                Ok(Some(mark)) => {
+                    lock(&self.shared.tracked).high_water = Some(mark);
+                    tracing::info!(
+                        high_water_tick = mark,
+                        "lowered the slot's mark to the last tick issued: a restart starts at once"
+                    );
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(
+                    error = %e,
+                    "could not lower the slot's mark; the next holder waits until the clock passes it"
+                ),
+            }
         }
+        holder.release().await
     }
 }
 

@@ -204,6 +204,34 @@ impl EtcdHolder {
         Ok(mark)
     }
 
+    /// At a clean shutdown, after the generator was fenced with `bound`: lowers the slot's
+    /// mark to `bound` if this holder still owns the slot and the mark is still the one it last
+    /// had acknowledged. Returns the mark left in etcd when it was lowered.
+    pub(crate) async fn lower_mark(&self, bound: u64) -> Result<Option<u64>, CoordError> {
+        let Some(expected) = self.durable_plus_one.load(Ordering::Acquire).checked_sub(1) else {
+            return Ok(None);
+        };
+        if bound >= expected {
+            return Ok(None);
+        }
+        let owner = Ownership {
+            slot_key: &self.slot_key,
+            mark_key: &self.mark_key,
+            lease: self.lease.id(),
+            create_revision: self.claimed.create_revision,
+            slot: self.slot(),
+        };
+        let lowered = persist::lower(
+            &self.client,
+            &owner,
+            expected,
+            bound,
+            self.options.request_timeout,
+        )
+        .await?;
+        Ok(lowered.then_some(bound))
+    }
+
     /// When the node must stop issuing: its conservative lease deadline minus the margin.
     pub(crate) fn fence_deadline(&self) -> Instant {
         let deadline = self.lease.deadline();

@@ -12,7 +12,8 @@
 //! ```
 //!
 //! It is a single etcd transaction (nested transactions are one atomic step), so the mark can
-//! only grow, and only while this node owns the slot. A holder whose lease expired, or whose
+//! only grow, and only while this node owns the slot. The one exception is [`lower`], at a
+//! clean shutdown, which brings the mark down to an exact bound on what the holder issued. A holder whose lease expired, or whose
 //! key was taken over, fails the first comparison and gets [`CoordError::SlotLost`]; the
 //! keeper then fences and claims again. The value comparison needs the 20-digit encoding of
 //! `keys.rs`: etcd compares bytes, and a missing key never passes a value comparison, hence
@@ -105,6 +106,42 @@ pub(crate) async fn persist(
         })
         .ok_or_else(malformed)?;
     persisted(decode_mark(owner.mark_key, &stored)?)
+}
+
+/// Lowers the slot's mark from `expected` (the value this holder last had acknowledged) to
+/// `bound`, at a clean shutdown after the generator was fenced and returned `bound`: no ID of
+/// this holding has a tick above it, and the previous holders' are at most its floor − 1 ≤
+/// `bound`. So the next holder, starting above `bound`, starts at once instead of waiting out
+/// the window. Returns whether etcd applied it.
+///
+/// ```text
+/// IF   slot.lease == L  AND  slot.create_revision == R   (still ours)
+///  AND hwm.value == expected                              (nothing wrote it since: no late write)
+/// THEN put hwm = bound
+/// ```
+///
+/// If any comparison fails the mark stays where it was, which is always safe: the next holder
+/// waits for it, as after a crash.
+pub(crate) async fn lower(
+    client: &Client,
+    owner: &Ownership<'_>,
+    expected: u64,
+    bound: u64,
+    timeout: std::time::Duration,
+) -> Result<bool, CoordError> {
+    let txn = Txn::new()
+        .when([
+            Compare::lease(owner.slot_key, CompareOp::Equal, owner.lease),
+            Compare::create_revision(owner.slot_key, CompareOp::Equal, owner.create_revision),
+            Compare::value(owner.mark_key, CompareOp::Equal, encode_mark(expected)),
+        ])
+        .and_then([TxnOp::put(owner.mark_key, encode_mark(bound), None)]);
+    let mut kv = client.kv_client();
+    let answer = call("high-water lower", timeout, kv.txn(txn)).await?;
+    if answer.succeeded() {
+        record_write("lower");
+    }
+    Ok(answer.succeeded())
 }
 
 /// The first nested transaction's answer inside `answer`.

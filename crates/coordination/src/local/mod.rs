@@ -137,6 +137,28 @@ impl LocalHolder {
         Ok(tick)
     }
 
+    /// At a clean shutdown, after the generator was fenced with `bound`: lowers the mark file
+    /// to `bound` if it still holds the mark this holder last wrote (read back under the slot's
+    /// flock, which is still held). Returns the mark left on disk when it was lowered.
+    pub(crate) async fn lower_mark(&self, bound: u64) -> Result<Option<u64>, CoordError> {
+        let Some(expected) = self.on_disk_plus_one.load(Ordering::Acquire).checked_sub(1) else {
+            return Ok(None);
+        };
+        if bound >= expected {
+            return Ok(None);
+        }
+        let file = self.high_water.clone();
+        let lowered = tokio::task::spawn_blocking(move || {
+            if file.read()? != Some(expected) {
+                return Ok(false);
+            }
+            file.write(bound).map(|()| true)
+        })
+        .await
+        .map_err(|e| CoordError::Backend(format!("lowering task failed: {e}")))??;
+        Ok(lowered.then_some(bound))
+    }
+
     pub(crate) fn release(self) {
         self.lock.release();
     }

@@ -1,0 +1,221 @@
+//! A clean shutdown lowers the slot's mark to an exact bound on what was issued (issue 9 §0,
+//! second bullet): with a 10 s window, an immediate restart starts at once and above every ID
+//! issued before, on both backends; a shutdown whose lowering failed leaves the mark a window
+//! ahead, so the next holder still waits for it and repeats nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
+
+mod etcd_common;
+
+use std::time::{Duration, Instant};
+
+use snowdrift::{Id, Layout};
+use snowdrift_coordination::floor::FloorSource;
+use snowdrift_coordination::testing::{EtcdServer, Proxy};
+use snowdrift_coordination::{
+    Backend, EtcdOptions, LocalOptions, MachineChoice, Node, NodeConfig, WindowConfig,
+};
+
+use etcd_common::{bounded, client, mark, tick, tick_now};
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// A 10 s window: twice the default start-up wait, so a restart that had to wait it out fails.
+fn long_window() -> NodeConfig {
+    NodeConfig {
+        window: WindowConfig {
+            window: Duration::from_secs(10),
+            check_interval: Duration::from_millis(50),
+            ..WindowConfig::default()
+        },
+        ..NodeConfig::new(Layout::default())
+    }
+}
+
+fn local(dir: &std::path::Path) -> Backend {
+    Backend::Local(LocalOptions {
+        data_dir: dir.to_path_buf(),
+        datacenter: 0,
+        machine: MachineChoice::Fixed(0),
+    })
+}
+
+fn etcd_fixed(endpoint: &str, cluster: &str) -> EtcdOptions {
+    EtcdOptions {
+        machine: MachineChoice::Fixed(0),
+        ..etcd_common::options(endpoint, cluster, 0)
+    }
+}
+
+/// Issues a few blocks and returns them; the last one ends at the highest tick issued.
+fn issue(node: &Node) -> Vec<Id> {
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        ids.extend(node.generator().next_ids(1000).unwrap());
+        std::thread::sleep(Duration::from_millis(3));
+    }
+    ids
+}
+
+/// Restarts on `backend` right after a clean shutdown and checks it started at once, right
+/// above everything issued before.
+async fn restart_starts_at_once(backend: Backend, before: &[Id]) -> Node {
+    let restart = Instant::now();
+    let node = Node::start(backend, long_window())
+        .await
+        .unwrap_or_else(|e| panic!("the immediate restart failed: {e}"));
+    let took = restart.elapsed();
+    let top = before.iter().map(|id| tick(*id)).max().unwrap();
+    let status = node.status();
+    eprintln!(
+        "{}: restart after a clean shutdown took {took:?}; floor {} (top issued {top})",
+        status.backend, status.floor_tick
+    );
+    assert!(took < Duration::from_secs(2), "the restart waited {took:?}");
+    assert_eq!(status.floor_source, FloorSource::Mark, "{status:?}");
+    assert_eq!(
+        status.floor_tick,
+        top + 1,
+        "the mark was lowered to the top tick issued"
+    );
+    let after: Vec<Id> = node.generator().next_ids(1000).unwrap().collect();
+    let highest_before = before.iter().max().unwrap();
+    assert!(after.iter().all(|id| id > highest_before));
+    node
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_an_immediate_restart_after_a_clean_shutdown_starts_at_once_above_every_id() {
+    bounded(LIMIT, async {
+        let dir = tempfile::tempdir().unwrap();
+        let node = Node::start(local(dir.path()), long_window()).await.unwrap();
+        let before = issue(&node);
+        node.shutdown().await.unwrap();
+        let again = restart_starts_at_once(local(dir.path()), &before).await;
+        again.shutdown().await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn etcd_an_immediate_restart_after_a_clean_shutdown_starts_at_once_above_every_id() {
+    bounded(LIMIT, async {
+        let etcd = EtcdServer::start().await.unwrap();
+        let options = etcd_fixed(&etcd.endpoint(), "clean");
+        let node = Node::start(Backend::Etcd(options.clone()), long_window())
+            .await
+            .unwrap();
+        let before = issue(&node);
+        let ceiling = node.status().high_water_tick.unwrap();
+        node.shutdown().await.unwrap();
+        let direct = client(&etcd.endpoint()).await;
+        let lowered = mark(&direct, "clean", 0, 0).await.unwrap();
+        assert!(
+            lowered < ceiling,
+            "the mark {lowered} was not lowered from {ceiling}"
+        );
+        let again = restart_starts_at_once(Backend::Etcd(options), &before).await;
+        again.shutdown().await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn etcd_a_shutdown_whose_lowering_failed_leaves_the_mark_and_the_restart_waits_for_it() {
+    bounded(LIMIT, async {
+        let etcd = EtcdServer::start().await.unwrap();
+        let proxy = Proxy::start(etcd.client_addr()).await.unwrap();
+        // An 8 s window: at shutdown the mark is 4 to 8 s ahead, and still ahead once the
+        // unrevoked 2 s lease has expired.
+        let config = || NodeConfig {
+            window: WindowConfig {
+                window: Duration::from_secs(8),
+                startup_max_wait: Duration::from_secs(10),
+                check_interval: Duration::from_millis(50),
+                ..WindowConfig::default()
+            },
+            ..NodeConfig::new(Layout::default())
+        };
+        let node = Node::start(
+            Backend::Etcd(etcd_fixed(&proxy.endpoint(), "unlowered")),
+            config(),
+        )
+        .await
+        .unwrap();
+        let before = issue(&node);
+        let persisted = node.status().high_water_tick.unwrap();
+
+        // etcd is out of reach at shutdown: neither the lowering nor the revocation lands.
+        proxy.partition();
+        assert!(node.shutdown().await.is_err(), "the revocation cannot succeed");
+        let direct = client(&etcd.endpoint()).await;
+        assert_eq!(
+            mark(&direct, "unlowered", 0, 0).await,
+            Some(persisted),
+            "the mark stays a window ahead"
+        );
+
+        // The next holder gets the slot once the lease expires, and waits for the clock to
+        // pass the mark that was left.
+        let options = etcd_fixed(&etcd.endpoint(), "unlowered");
+        let asked = Instant::now();
+        let next = loop {
+            match Node::start(Backend::Etcd(options.clone()), config()).await {
+                Ok(node) => break node,
+                Err(e) => {
+                    assert_eq!(e.code(), "slot_held", "{e}");
+                    assert!(asked.elapsed() < Duration::from_secs(10), "never freed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        };
+        let status = next.status();
+        let top = before.iter().map(|id| tick(*id)).max().unwrap();
+        eprintln!(
+            "unlowered: the next holder started {:?} after asking, at floor {} (mark {persisted}, top issued {top})",
+            asked.elapsed(),
+            status.floor_tick
+        );
+        assert_eq!(status.floor_tick, persisted + 1);
+        assert!(tick_now() > persisted, "it started before the clock passed the mark");
+        let after: Vec<Id> = next.generator().next_ids(1000).unwrap().collect();
+        assert!(after.iter().all(|id| tick(*id) > persisted));
+        next.shutdown().await.unwrap();
+        proxy.heal();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn etcd_a_mark_that_changed_since_the_holder_wrote_it_is_not_lowered() {
+    bounded(LIMIT, async {
+        let etcd = EtcdServer::start().await.unwrap();
+        let options = etcd_fixed(&etcd.endpoint(), "changed");
+        let node = Node::start(
+            Backend::Etcd(options),
+            etcd_common::config(Layout::default()),
+        )
+        .await
+        .unwrap();
+        let _ = issue(&node);
+        // Right after an extension, so that the keeper does not extend again (and see the
+        // write below) before the shutdown: the next one is half a window away.
+        let first = node.status().high_water_tick.unwrap();
+        etcd_common::eventually(Duration::from_secs(5), "a window extension", || {
+            let now = node.status().high_water_tick.unwrap();
+            async move { now != first }
+        })
+        .await;
+        let persisted = node.status().high_water_tick.unwrap();
+        // A write the holder never had acknowledged (say, a late one of its own).
+        let direct = client(&etcd.endpoint()).await;
+        let other = persisted + 5_000;
+        direct
+            .kv_client()
+            .put("/snowdrift/changed/hwm/0/0", format!("{other:020}"), None)
+            .await
+            .unwrap();
+        node.shutdown().await.unwrap();
+        assert_eq!(mark(&direct, "changed", 0, 0).await, Some(other));
+    })
+    .await;
+}
