@@ -169,13 +169,54 @@ fn clock_behind(behind: Duration, max_wait: Duration, floor: FloorSource) -> Str
         ),
     };
     format!(
-        "the clock is {} behind {what} (start-up waits at most {}, --startup-max-wait). {causes}",
-        humantime::format_duration(round_ms(behind)),
-        humantime::format_duration(round_ms(max_wait)),
+        "the clock is {:?} behind {what} (start-up waits at most {:?}, --startup-max-wait). \
+         {causes}",
+        round_ms(behind),
+        round_ms(max_wait),
     )
 }
 
 /// Milliseconds are the precision a person acts on.
 fn round_ms(duration: Duration) -> Duration {
     Duration::from_millis(duration.as_millis() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn behind(floor: FloorSource) -> String {
+        CoordError::ClockBehindHighWater {
+            behind: Duration::from_micros(8_955_321),
+            max_wait: Duration::from_secs(5),
+            floor,
+        }
+        .to_string()
+    }
+
+    #[test]
+    fn clock_behind_names_the_possible_causes_and_the_settings() {
+        let mark = behind(FloorSource::Mark);
+        for needle in [
+            "the clock is 8.955s behind the high-water mark",
+            "at most 5s, --startup-max-wait",
+            "clean shutdown",
+            "--window",
+            "check NTP",
+        ] {
+            assert!(mark.contains(needle), "{needle:?} missing from: {mark}");
+        }
+        let genesis = behind(FloorSource::Genesis);
+        for needle in [
+            "freshly created cluster record",
+            "--max-clock-skew",
+            "--window",
+        ] {
+            assert!(
+                genesis.contains(needle),
+                "{needle:?} missing from: {genesis}"
+            );
+        }
+        assert!(behind(FloorSource::Memory).contains("this process held"));
+    }
 }
