@@ -12,15 +12,14 @@
 //!    ownership), and only then **raise** the generator's ceiling to `hwm'`.
 //! 4. When less than half the window is left, go to 3. If persisting fails, the generator keeps
 //!    issuing up to the old ceiling and then refuses (HTTP 503) until a write succeeds.
-//!
-//! Every ID this holder issues is therefore at most a durable mark, and the next holder starts
-//! above that mark, whatever the clocks or the lease timing do.
-//!
 //! 5. At a **clean shutdown** the generator is fenced, which returns an exact bound on every
 //!    tick it issued or will still issue, and the mark is lowered to it under the ownership
 //!    check (and only if it is still the mark this holder last wrote), so a restart starts at
 //!    once. A shutdown whose lowering failed leaves the mark a window ahead: the next holder
 //!    waits, as after a crash.
+//!
+//! Every ID this holder issues is therefore at most a durable mark, and the next holder starts
+//! above that mark, whatever the clocks or the lease timing do.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
