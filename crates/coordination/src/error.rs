@@ -122,6 +122,17 @@ pub enum CoordError {
     /// An invalid configuration value.
     #[error("invalid configuration: {0}")]
     Config(String),
+
+    /// One setting of [`crate::WindowConfig`] or [`crate::EtcdOptions`] is out of range. The
+    /// field is named so that a caller that took the value from a flag or a file can say which
+    /// flag or key was wrong.
+    #[error("invalid {setting}: {reason}")]
+    Setting {
+        /// The field of the options struct, e.g. `window` or `lease_ttl`.
+        setting: &'static str,
+        /// What is wrong with its value and what is accepted.
+        reason: String,
+    },
 }
 
 impl CoordError {
@@ -138,7 +149,7 @@ impl CoordError {
             CoordError::Generator(e) => e.code(),
             CoordError::Backend(_) => "backend",
             CoordError::SlotLost { .. } => "slot_lost",
-            CoordError::Config(_) => "config",
+            CoordError::Config(_) | CoordError::Setting { .. } => "config",
         }
     }
 }

@@ -42,19 +42,35 @@ impl WindowConfig {
         crate::floor::window_ticks(self.window.as_millis() as u64, unit_ms)
     }
 
-    /// Checks the settings make sense together.
+    /// Checks the settings make sense together. An error names the field at fault
+    /// ([`crate::CoordError::Setting`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use snowdrift_coordination::{CoordError, WindowConfig};
+    ///
+    /// let config = WindowConfig { window: Duration::from_millis(150), ..WindowConfig::default() };
+    /// let err = config.validate().unwrap_err();
+    /// assert!(matches!(err, CoordError::Setting { setting: "window", .. }), "{err}");
+    /// ```
     pub fn validate(&self) -> Result<(), crate::CoordError> {
-        if self.window < Duration::from_millis(10) {
-            return Err(crate::CoordError::Config(format!(
-                "window must be at least 10 ms, got {:?}",
-                self.window
-            )));
+        let invalid = |setting, reason| Err(crate::CoordError::Setting { setting, reason });
+        if self.check_interval.is_zero() {
+            return invalid("check_interval", "must be above zero".to_string());
         }
-        if self.check_interval.is_zero() || self.check_interval * 2 > self.window {
-            return Err(crate::CoordError::Config(format!(
-                "check interval {:?} must be above zero and at most half the window {:?}",
-                self.check_interval, self.window
-            )));
+        // The keeper extends the window when half of it is left, and looks once per interval.
+        let least = (self.check_interval * 2).max(Duration::from_millis(10));
+        if self.window < least {
+            return invalid(
+                "window",
+                format!(
+                    "must be at least {} (twice the {} interval at which it is checked and \
+                     extended), got {}",
+                    humantime::format_duration(least),
+                    humantime::format_duration(self.check_interval),
+                    humantime::format_duration(self.window)
+                ),
+            );
         }
         Ok(())
     }

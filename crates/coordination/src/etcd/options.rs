@@ -17,17 +17,31 @@ pub enum ClockSkewPolicy {
     Refuse,
 }
 
+impl ClockSkewPolicy {
+    /// Every policy, in the order a help text lists them.
+    pub const ALL: [ClockSkewPolicy; 2] = [ClockSkewPolicy::Warn, ClockSkewPolicy::Refuse];
+
+    /// The policy's name in settings: `warn` or `refuse`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            ClockSkewPolicy::Warn => "warn",
+            ClockSkewPolicy::Refuse => "refuse",
+        }
+    }
+}
+
 impl std::str::FromStr for ClockSkewPolicy {
     type Err = CoordError;
-    /// `warn` or `refuse`.
+    /// `warn` or `refuse`, in any case.
     fn from_str(text: &str) -> Result<Self, CoordError> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "warn" => Ok(ClockSkewPolicy::Warn),
-            "refuse" => Ok(ClockSkewPolicy::Refuse),
-            _ => Err(CoordError::Config(format!(
-                "clock skew policy must be \"warn\" or \"refuse\", got {text:?}"
-            ))),
-        }
+        ClockSkewPolicy::ALL
+            .into_iter()
+            .find(|policy| policy.name().eq_ignore_ascii_case(text.trim()))
+            .ok_or_else(|| {
+                CoordError::Config(format!(
+                    "clock skew policy must be \"warn\" or \"refuse\", got {text:?}"
+                ))
+            })
     }
 }
 
@@ -109,30 +123,46 @@ impl EtcdOptions {
         self
     }
 
-    /// Checks the settings make sense together.
+    /// Checks the settings make sense together. An error names the field at fault
+    /// ([`CoordError::Setting`]).
     pub fn validate(&self) -> Result<(), CoordError> {
+        let invalid = |setting, reason: String| Err(CoordError::Setting { setting, reason });
         if self.endpoints.iter().all(|e| e.trim().is_empty()) {
-            return Err(CoordError::Config(
+            return invalid(
+                "endpoints",
                 "the etcd backend needs at least one endpoint".into(),
-            ));
+            );
         }
-        super::keys::Keys::new(&self.cluster)?;
+        if let Err(err) = super::keys::Keys::new(&self.cluster) {
+            let reason = match err {
+                CoordError::Config(reason) => reason,
+                other => other.to_string(),
+            };
+            return invalid("cluster", reason);
+        }
         if self.lease_ttl < Duration::from_secs(1) || self.lease_ttl.subsec_nanos() != 0 {
-            return Err(CoordError::Config(format!(
-                "the lease TTL must be a whole number of seconds, at least 1, got {:?}",
-                self.lease_ttl
-            )));
+            return invalid(
+                "lease_ttl",
+                format!(
+                    "the lease TTL must be a whole number of seconds, at least 1, got {}",
+                    humantime::format_duration(self.lease_ttl)
+                ),
+            );
         }
         if self.safety_margin.is_zero() || self.safety_margin * 2 > self.lease_ttl {
-            return Err(CoordError::Config(format!(
-                "the safety margin {:?} must be above zero and at most half the lease TTL {:?}",
-                self.safety_margin, self.lease_ttl
-            )));
+            return invalid(
+                "safety_margin",
+                format!(
+                    "the safety margin {:?} must be above zero and at most half the lease TTL {:?}",
+                    self.safety_margin, self.lease_ttl
+                ),
+            );
         }
         if self.request_timeout.is_zero() || self.connect_timeout.is_zero() {
-            return Err(CoordError::Config(
+            return invalid(
+                "request_timeout",
                 "etcd connect and request timeouts must be above zero".into(),
-            ));
+            );
         }
         Ok(())
     }
