@@ -46,6 +46,8 @@ if [ -z "${SNOWDRIFT_BIN:-}" ]; then
   cargo build --release -q -p snowdrift-service
   SNOWDRIFT_BIN="${CARGO_TARGET_DIR:-target}/release/snowdrift"
 fi
+# Not passed on to the server: it refuses SNOWDRIFT_* variables that are not settings.
+export -n SNOWDRIFT_BIN
 
 work="$(mktemp -d)"
 server_pid=""

@@ -29,6 +29,8 @@ done
 
 cargo build --release -q -p snowdrift-service -p snowdrift-client --examples --bins
 bin="${SNOWDRIFT_BIN:-${CARGO_TARGET_DIR:-target}/release/snowdrift}"
+# Not passed on to the server: it refuses SNOWDRIFT_* variables that are not settings.
+unset SNOWDRIFT_BIN
 examples="${CARGO_TARGET_DIR:-target}/release/examples"
 
 work="$(mktemp -d)"

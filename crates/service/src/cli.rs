@@ -1,12 +1,10 @@
 //! The command line: clap definitions of `snowdrift` and its commands, and one-line usage errors.
 //!
-//! Only the shape of the arguments lives here. Each value is parsed by the functions in
-//! [`crate::config::values`], which `serve` also applies to environment variables and the
-//! config file, so a value means the same wherever it is written. The serve flags are all
-//! optional here because a missing flag falls through to the environment, then the file, then
-//! the default (see [`crate::config`]).
+//! Only the shape of the arguments lives here. The settings of `serve` are defined, with their
+//! help texts, in [`crate::config::ServeConfig`] and flattened in here; their values are parsed
+//! by the functions in [`crate::config::values`], which also read environment variables and the
+//! config file, so a value means the same wherever it is written.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -14,11 +12,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use snowdrift::{Encoding, Preset};
 
-use crate::config::values::{
-    parse_addr, parse_coordinator, parse_count, parse_duration, parse_encoding, parse_log_format,
-    parse_machine, parse_preset, parse_skew_policy, parse_u64, ClockSkewPolicy, CoordinatorKind,
-    LogFormat, MachineId,
-};
+use crate::config::values::{choice, parse_count};
+use crate::config::Flags;
 
 const ROOT_EXAMPLES: &str = "\
 Examples:
@@ -149,7 +144,8 @@ pub struct ClusterStatusArgs {
     pub json: bool,
 }
 
-/// Flags of `snowdrift serve`. `None` means "not given on the command line".
+/// Flags of `snowdrift serve`: the config file, `--print-config`, and every setting of
+/// [`crate::config::ServeConfig`], where each flag is defined with its help text.
 #[derive(Debug, Default, Clone, Args)]
 pub struct ServeArgs {
     /// TOML file with settings (keys are the flag names with `_`, e.g. `data_dir`).
@@ -160,82 +156,9 @@ pub struct ServeArgs {
     #[arg(long)]
     pub print_config: bool,
 
-    /// Address of the HTTP listener [default: 127.0.0.1:8080]. Port 0 picks a free port.
-    #[arg(long, value_name = "ADDR", value_parser = parse_addr)]
-    pub http: Option<SocketAddr>,
-
-    /// Address of the gRPC listener [default: off].
-    #[arg(long, value_name = "ADDR", value_parser = parse_addr)]
-    pub grpc: Option<SocketAddr>,
-
-    /// Address of the Redis-protocol listener [default: off].
-    #[arg(long, value_name = "ADDR", value_parser = parse_addr)]
-    pub resp: Option<SocketAddr>,
-
-    /// State directory: the slot lock, the pinned layout and the high-water mark
-    /// [default: ./snowdrift-data].
-    #[arg(long, value_name = "DIR")]
-    pub data_dir: Option<PathBuf>,
-
-    /// Datacenter field of every ID [default: 0].
-    #[arg(long, value_name = "N", value_parser = parse_u64)]
-    pub datacenter_id: Option<u64>,
-
-    /// Machine field of every ID, or `auto` for the first free slot on this host (or in the
-    /// etcd cluster) [default: 0; auto with `--coordinator etcd`].
-    #[arg(long, value_name = "N|auto", value_parser = parse_machine)]
-    pub machine_id: Option<MachineId>,
-
-    /// Where worker slots and high-water marks are kept: `local` or `etcd` [default: local].
-    #[arg(long, value_name = "local|etcd", value_parser = parse_coordinator)]
-    pub coordinator: Option<CoordinatorKind>,
-
-    /// etcd endpoints, comma-separated (with `--coordinator etcd`).
-    #[arg(long, value_name = "URL,...", value_delimiter = ',')]
-    pub etcd_endpoints: Option<Vec<String>>,
-
-    /// Cluster name: the etcd key prefix (with `--coordinator etcd`).
-    #[arg(long, value_name = "NAME")]
-    pub cluster: Option<String>,
-
-    /// Time to live of the etcd lease on the slot, in whole seconds, e.g. `10s` [default: 10s].
-    /// A crashed node's slot is free again after about this long.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub lease_ttl: Option<Duration>,
-
-    /// Most this node's clock may differ from the clocks other etcd nodes advertise when it
-    /// joins [default: 2s].
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub max_clock_skew: Option<Duration>,
-
-    /// Beyond that skew: `warn` and join, or `refuse` when most live nodes disagree
-    /// [default: warn].
-    #[arg(long, value_name = "warn|refuse", value_parser = parse_skew_policy)]
-    pub clock_skew_policy: Option<ClockSkewPolicy>,
-
-    /// Layout preset: snowdrift, twitter, discord or instagram [default: snowdrift].
-    #[arg(long, value_name = "PRESET", value_parser = parse_preset)]
-    pub layout: Option<Preset>,
-
-    /// Most IDs one request may ask for [default: 10000].
-    #[arg(long, value_name = "N", value_parser = parse_count)]
-    pub max_batch: Option<u64>,
-
-    /// Log format: `text` or `json` [default: text].
-    #[arg(long, value_name = "text|json", value_parser = parse_log_format)]
-    pub log_format: Option<LogFormat>,
-
-    /// How far ahead of the clock the high-water mark is persisted, e.g. `2s` [default: 2s].
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub window: Option<Duration>,
-
-    /// How long start-up may wait for a clock behind the persisted mark [default: 5s].
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub startup_max_wait: Option<Duration>,
-
-    /// Future ticks a request may borrow when a tick's sequence is used up [default: 0].
-    #[arg(long, value_name = "N", value_parser = parse_u64)]
-    pub max_lead_ticks: Option<u64>,
+    /// The settings given as flags.
+    #[command(flatten)]
+    pub flags: Flags,
 }
 
 /// Flags of `snowdrift gen`.
@@ -245,20 +168,20 @@ pub struct GenArgs {
     #[arg(short = 'n', long = "count", value_name = "N", default_value = "1", value_parser = parse_count)]
     pub count: u64,
 
-    /// Text form of each ID: decimal, base32, base62 or hex.
-    #[arg(long, value_name = "FORMAT", default_value = "decimal", value_parser = parse_encoding)]
+    /// Text form of each ID.
+    #[arg(long, value_name = "FORMAT", default_value_t, value_parser = choice::<Encoding>())]
     pub format: Encoding,
 
-    /// Layout preset: snowdrift, twitter, discord or instagram.
-    #[arg(long, value_name = "PRESET", default_value = "snowdrift", value_parser = parse_preset)]
+    /// Layout preset.
+    #[arg(long, value_name = "PRESET", default_value_t, value_parser = choice::<Preset>())]
     pub layout: Preset,
 
     /// Datacenter field of the IDs.
-    #[arg(long, value_name = "N", default_value = "0", value_parser = parse_u64)]
+    #[arg(long, value_name = "N", default_value_t = 0)]
     pub datacenter_id: u64,
 
     /// Machine field of the IDs.
-    #[arg(long, value_name = "N", default_value = "0", value_parser = parse_u64)]
+    #[arg(long, value_name = "N", default_value_t = 0)]
     pub machine_id: u64,
 }
 
@@ -279,7 +202,7 @@ pub struct FetchArgs {
     pub count: u64,
 
     /// How long to keep retrying when no endpoint answers, e.g. 2s or 500ms.
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration)]
     pub timeout: Duration,
 }
 
@@ -290,8 +213,8 @@ pub struct DecodeArgs {
     #[arg(value_name = "ID", allow_hyphen_values = true)]
     pub id: String,
 
-    /// Layout preset the ID was made with: snowdrift, twitter, discord or instagram.
-    #[arg(long, value_name = "PRESET", default_value = "snowdrift", value_parser = parse_preset)]
+    /// Layout preset the ID was made with.
+    #[arg(long, value_name = "PRESET", default_value_t, value_parser = choice::<Preset>())]
     pub layout: Preset,
 
     /// Print JSON instead of text.
@@ -302,8 +225,8 @@ pub struct DecodeArgs {
 /// Flags of `snowdrift layout`.
 #[derive(Debug, Clone, Args)]
 pub struct LayoutArgs {
-    /// Layout preset: snowdrift, twitter, discord or instagram.
-    #[arg(long, value_name = "PRESET", default_value = "snowdrift", value_parser = parse_preset)]
+    /// Layout preset.
+    #[arg(long, value_name = "PRESET", default_value_t, value_parser = choice::<Preset>())]
     pub layout: Preset,
 
     /// Print JSON instead of text.

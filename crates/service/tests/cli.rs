@@ -255,3 +255,94 @@ fn every_enabled_listener_is_on_the_listening_line() {
         std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
     }
 }
+
+/// Runs `snowdrift ARGS` with `vars` set and expects a one-line settings error (exit 2) that
+/// contains every needle, before anything is bound or claimed.
+fn assert_settings_error(args: &[&str], vars: &[(&str, &str)], needles: &[&str]) {
+    let mut cmd = command();
+    cmd.args(args);
+    for (name, value) in vars {
+        cmd.env(name, value);
+    }
+    let out = run_with_timeout(cmd, Duration::from_secs(30));
+    assert_eq!(out.code(), 2, "{args:?} {vars:?}: {out:?}");
+    assert_eq!(out.stderr.trim().lines().count(), 1, "{}", out.stderr);
+    assert!(out.stdout.is_empty(), "{args:?}: {}", out.stdout);
+    for needle in needles {
+        assert!(
+            out.stderr.contains(needle),
+            "{needle:?} not in {}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn a_window_the_keeper_cannot_keep_fails_at_once_naming_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    // Refused while loading the settings: no state directory is created, no port is bound.
+    assert_settings_error(
+        &["serve", "--window", "150ms", "--data-dir", data],
+        &[],
+        &["--window 150ms", "at least 200ms"],
+    );
+    assert!(!dir.path().join("data").exists());
+    // The same check on every command path, --print-config included.
+    assert_settings_error(
+        &["serve", "--window", "1ms", "--print-config"],
+        &[],
+        &["--window 1ms"],
+    );
+    assert_settings_error(
+        &["serve", "--print-config"],
+        &[("SNOWDRIFT_WINDOW", "150ms")],
+        &["SNOWDRIFT_WINDOW=150ms"],
+    );
+}
+
+#[test]
+fn a_bad_file_value_names_the_file_the_key_and_the_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("snowdrift.toml");
+    let shown = file.to_str().unwrap();
+    std::fs::write(&file, "window = \"soon\"\n").unwrap();
+    assert_settings_error(
+        &["serve", "--print-config", "--config", shown],
+        &[],
+        &[&format!("key `window` in {shown}"), "soon"],
+    );
+    std::fs::write(&file, "datacenter_id = 40\n").unwrap();
+    assert_settings_error(
+        &["serve", "--config", shown],
+        &[],
+        &[&format!("key `datacenter_id` in {shown} (40)"), "0..=31"],
+    );
+    // Both spellings of one key: refused, not "second wins".
+    std::fs::write(&file, "data-dir = \"/a\"\ndata_dir = \"/b\"\n").unwrap();
+    assert_settings_error(
+        &["serve", "--print-config", "--config", shown],
+        &[],
+        &[shown, "data_dir", "twice"],
+    );
+}
+
+#[test]
+fn unknown_snowdrift_variables_are_errors_naming_them() {
+    assert_settings_error(
+        &["serve", "--print-config"],
+        &[("SNOWDRIFT_HTTPP", "127.0.0.1:9")],
+        &["SNOWDRIFT_HTTPP"],
+    );
+    // The etcd coordinator without endpoints says how to set them, in words that parse.
+    assert_settings_error(
+        &["serve", "--coordinator", "etcd", "--cluster", "c"],
+        &[],
+        &[
+            "etcd_endpoints",
+            "--etcd-endpoints",
+            "SNOWDRIFT_ETCD_ENDPOINTS",
+        ],
+    );
+}

@@ -34,7 +34,7 @@ fn status(args: &ClusterStatusArgs) -> Result<(), Failure> {
     let status = runtime
         .block_on(cluster_status(&options))
         .map_err(|err| match err {
-            CoordError::Config(_) => Failure::Usage(err.to_string()),
+            CoordError::Config(_) | CoordError::Setting { .. } => Failure::Usage(err.to_string()),
             _ => Failure::Runtime(format!("cannot read the cluster: {err}")),
         })?;
     if args.json {

@@ -12,16 +12,13 @@
 use std::io::Write;
 use std::time::Duration;
 
-use snowdrift_coordination::{
-    Backend, CoordError, EtcdOptions, LocalOptions, MachineChoice, Node, NodeConfig, WindowConfig,
-};
+use snowdrift_coordination::{CoordError, Node};
 use tokio::task::JoinSet;
 
 use super::Failure;
 use crate::app::App;
 use crate::cli::ServeArgs;
-use crate::config::values::{CoordinatorKind, MachineId};
-use crate::config::{print, ServeConfig};
+use crate::config::{self, print, ServeConfig};
 use crate::listeners::{self, Protocol};
 use crate::shutdown;
 
@@ -30,10 +27,17 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Runs `snowdrift serve`.
 pub fn run(args: &ServeArgs) -> Result<(), Failure> {
-    let config = ServeConfig::load(args, &|name| std::env::var(name).ok())?;
+    let vars = std::env::vars_os().map(|(name, value)| {
+        (
+            name.to_string_lossy().into_owned(),
+            value.to_string_lossy().into_owned(),
+        )
+    });
+    let loaded = config::load(args, vars)?;
     if args.print_config {
-        return super::write_stdout(|out| write!(out, "{}", print::to_toml(&config)));
+        return super::write_stdout(|out| write!(out, "{}", print::to_toml(&loaded)));
     }
+    let config = loaded.config;
     let planned = listeners::plan(&config);
     crate::logging::init(config.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -55,39 +59,9 @@ async fn serve(
         .await
         .map_err(|err| Failure::Runtime(err.to_string()))?;
 
-    let layout = config.layout();
-    let node_config = NodeConfig {
-        layout,
-        window: WindowConfig {
-            window: config.window,
-            startup_max_wait: config.startup_max_wait,
-            max_lead_ticks: config.max_lead_ticks,
-            ..WindowConfig::default()
-        },
-        advertise: bound.iter().map(listeners::Listener::advertised).collect(),
-    };
-    let machine = match config.machine_id {
-        MachineId::Fixed(id) => MachineChoice::Fixed(id),
-        MachineId::Auto => MachineChoice::Auto,
-    };
-    let backend = match config.coordinator {
-        CoordinatorKind::Local => Backend::Local(LocalOptions {
-            data_dir: config.data_dir.clone(),
-            datacenter: config.datacenter_id,
-            machine,
-        }),
-        CoordinatorKind::Etcd => Backend::Etcd(EtcdOptions {
-            machine,
-            max_clock_skew: config.max_clock_skew,
-            skew_policy: config.clock_skew_policy,
-            ..EtcdOptions::new(
-                config.etcd_endpoints.clone(),
-                config.cluster.clone().unwrap_or_default(),
-                config.datacenter_id,
-            )
-            .with_lease_ttl(config.lease_ttl)
-        }),
-    };
+    let node_config =
+        config.node_config(bound.iter().map(listeners::Listener::advertised).collect());
+    let backend = config.backend();
 
     // Start-up may wait for a clock behind the persisted mark; a signal meanwhile ends it.
     let node = tokio::select! {
@@ -182,7 +156,9 @@ fn log_started(node: &Node, config: &ServeConfig) {
 fn start_failure(err: CoordError) -> Failure {
     let message = format!("cannot start: {err}");
     match err {
-        CoordError::Config(_) | CoordError::Generator(_) => Failure::Usage(message),
+        CoordError::Config(_) | CoordError::Setting { .. } | CoordError::Generator(_) => {
+            Failure::Usage(message)
+        }
         _ => Failure::Runtime(message),
     }
 }

@@ -1,46 +1,39 @@
 //! The settings of `snowdrift serve`, merged from flags, `SNOWDRIFT_*` variables, a TOML file
 //! and the defaults, in that order of precedence.
 //!
-//! [`ServeConfig::load`] reads the three sources into [`sources::Layer`]s, takes each setting
-//! from the first layer that has it, remembers where it came from, and checks the settings
-//! against each other (a datacenter ID must fit the layout, etcd needs endpoints). Any problem
-//! is one [`ConfigError`] line that names the flag, variable or file key at fault; the caller
-//! exits with code 2. `--print-config` prints the result through [`print`].
+//! [`settings::ServeConfig`] defines every setting once. [`load`] reads each source into a
+//! [`sources::Layer`], lets figment merge them and serde extract the typed settings, records
+//! where each value came from, and validates the result with the coordination crate's own
+//! validators. Any problem is one [`ConfigError`] line that names the flag, variable or file
+//! key at fault and its value; the caller exits with code 2. `--print-config` prints the result
+//! through [`print`].
+//!
+//! Why figment, not clap's `env` feature: figment keeps, for every merged value, the metadata
+//! of the layer it came from, so the source shown by `--print-config` and named in each error
+//! is the one that won, whatever the layer (flag, variable, file or default). clap's `env`
+//! feature reports a bad variable under the flag's name, and cannot place the file between the
+//! environment and the defaults. clap still parses the flags and writes `--help`.
 
 pub mod print;
+pub mod settings;
 pub mod sources;
+mod validate;
 pub mod values;
 
 use std::collections::BTreeMap;
-use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
-use std::time::Duration;
 
-use snowdrift::{IdGenerator, Layout};
+use figment::value::Value;
+use figment::Figment;
+
+pub use settings::ServeConfig;
+pub use sources::Flags;
+use sources::{Layer, Source, CONFIG_ENV};
+use values::{CoordinatorKind, MachineChoice};
 
 use crate::cli::ServeArgs;
-use sources::{Layer, Source, CONFIG_ENV};
-use values::{ClockSkewPolicy, CoordinatorKind, LayoutChoice, LogFormat, MachineId};
 
-/// Default HTTP listener: loopback only, so a fresh `snowdrift serve` is not exposed.
-pub const DEFAULT_HTTP: SocketAddr =
-    SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 8080);
-/// Default state directory, relative to the working directory.
-pub const DEFAULT_DATA_DIR: &str = "./snowdrift-data";
-/// Default most IDs per request.
-pub const DEFAULT_MAX_BATCH: u64 = 10_000;
-/// Default high-water window ahead of the clock.
-pub const DEFAULT_WINDOW: Duration = Duration::from_secs(2);
-/// Default time to live of the etcd lease on a slot.
-pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(10);
-/// Default allowed clock skew against the live etcd nodes.
-pub const DEFAULT_MAX_CLOCK_SKEW: Duration = Duration::from_secs(2);
-/// Default longest start-up wait for a clock behind the persisted mark.
-pub const DEFAULT_STARTUP_MAX_WAIT: Duration = Duration::from_secs(5);
-/// Largest lead the core generator accepts, in ticks.
-pub const MAX_LEAD_TICKS: u64 = u16::MAX as u64;
-
-/// A bad setting: one line that names where it was set and what was expected.
+/// A bad setting: one line that names where it was set, its value, and what was expected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct ConfigError {
@@ -54,331 +47,316 @@ impl ConfigError {
             message: message.into(),
         }
     }
-
-    /// A value that did not parse: names the flag, variable or file key.
-    pub fn value(source: &Source, key: &str, reason: impl std::fmt::Display) -> ConfigError {
-        ConfigError::new(format!("invalid {}: {reason}", source.describe(key)))
-    }
 }
 
-/// The merged settings of `snowdrift serve`.
+/// The merged, validated settings, and where each came from.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ServeConfig {
-    /// HTTP listener.
-    pub http: SocketAddr,
-    /// gRPC listener, if enabled.
-    pub grpc: Option<SocketAddr>,
-    /// Redis-protocol listener, if enabled.
-    pub resp: Option<SocketAddr>,
-    /// State directory (the local coordinator's slot locks and high-water marks).
-    pub data_dir: PathBuf,
-    /// Datacenter field of every ID.
-    pub datacenter_id: u64,
-    /// Machine field of every ID, or auto.
-    pub machine_id: MachineId,
-    /// Coordination backend.
-    pub coordinator: CoordinatorKind,
-    /// etcd endpoints (etcd coordinator only).
-    pub etcd_endpoints: Vec<String>,
-    /// etcd cluster name (etcd coordinator only).
-    pub cluster: Option<String>,
-    /// Time to live of the etcd lease on the slot (etcd coordinator only).
-    pub lease_ttl: Duration,
-    /// Allowed clock skew against the live nodes when joining (etcd coordinator only).
-    pub max_clock_skew: Duration,
-    /// What to do beyond it (etcd coordinator only).
-    pub clock_skew_policy: ClockSkewPolicy,
-    /// The layout.
-    pub layout: LayoutChoice,
-    /// Most IDs one request may ask for.
-    pub max_batch: u64,
-    /// Log format.
-    pub log_format: LogFormat,
-    /// How far ahead of the clock the high-water mark is persisted.
-    pub window: Duration,
-    /// Longest start-up wait for a clock behind the persisted mark.
-    pub startup_max_wait: Duration,
-    /// Future ticks a request may borrow when a tick's sequence is used up.
-    pub max_lead_ticks: u64,
-    /// The config file that was read, if any.
-    pub config_file: Option<PathBuf>,
+pub struct Loaded {
+    /// The settings.
+    pub config: ServeConfig,
     /// Where each key's value came from (keys as in the file).
-    pub sources: BTreeMap<&'static str, Source>,
+    pub sources: BTreeMap<String, Source>,
 }
 
-impl ServeConfig {
-    /// Merges the flags, the environment (read through `var`) and the config file named by
-    /// `--config` or `SNOWDRIFT_CONFIG`, then checks the result.
-    pub fn load(
-        args: &ServeArgs,
-        var: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<ServeConfig, ConfigError> {
-        let flags = Layer::from_args(args);
-        let env = Layer::from_env(var)?;
-        let config_file = args.config.clone().or_else(|| {
-            var(CONFIG_ENV)
-                .filter(|s| !s.trim().is_empty())
-                .map(PathBuf::from)
-        });
-        let file = match &config_file {
-            Some(path) => Layer::from_file(path)?,
-            None => Layer::default(),
+impl Loaded {
+    /// Where `key` was set.
+    pub fn source(&self, key: &str) -> &Source {
+        self.sources.get(key).unwrap_or(&Source::Default)
+    }
+
+    /// The value of `key` as figment holds it, for messages.
+    fn value(&self, key: &str) -> Value {
+        let dict = match Value::serialize(&self.config) {
+            Ok(Value::Dict(_, dict)) => dict,
+            _ => Default::default(),
         };
-        let file_source = config_file
-            .clone()
-            .map(Source::File)
-            .unwrap_or(Source::Default);
-        Merge {
-            flags,
-            env,
-            file,
-            file_source,
-            sources: BTreeMap::new(),
-        }
-        .resolve(config_file)
+        dict.get(key)
+            .cloned()
+            .unwrap_or_else(|| Value::from("off".to_string()))
     }
 
-    /// The layout to issue with.
-    pub fn layout(&self) -> Layout {
-        self.layout.layout()
-    }
-
-    /// Where `key` was set, for messages.
-    pub fn describe(&self, key: &'static str) -> String {
-        self.sources
-            .get(key)
-            .unwrap_or(&Source::Default)
-            .describe(key)
-    }
-
-    /// Checks the settings against each other.
-    fn validate(&self) -> Result<(), ConfigError> {
-        let layout = self.layout();
-        let fail = |key: &'static str, reason: String| {
-            ConfigError::new(format!("invalid {}: {reason}", self.describe(key)))
-        };
-        if let Err(err) = layout.check_worker(self.datacenter_id, 0) {
-            return Err(fail("datacenter_id", err.to_string()));
-        }
-        if let MachineId::Fixed(machine) = self.machine_id {
-            if let Err(err) = layout.check_worker(0, machine) {
-                return Err(fail("machine_id", err.to_string()));
-            }
-        }
-        // The core caps one reservation; a request must fit in one so that it is one block.
-        let generator_max = IdGenerator::builder(layout)
-            .build()
-            .map_err(|err| fail("layout", err.to_string()))?
-            .max_batch();
-        if self.max_batch > generator_max {
-            return Err(fail(
-                "max_batch",
-                format!(
-                    "{} is more than one reservation of this layout can hold; use 1..={generator_max}",
-                    self.max_batch
-                ),
-            ));
-        }
-        if self.window.is_zero() {
-            return Err(fail("window", "must be longer than zero".to_string()));
-        }
-        if self.max_lead_ticks > MAX_LEAD_TICKS {
-            return Err(fail(
-                "max_lead_ticks",
-                format!(
-                    "{} is too large; use 0..={MAX_LEAD_TICKS}",
-                    self.max_lead_ticks
-                ),
-            ));
-        }
-        if self.coordinator == CoordinatorKind::Etcd {
-            if self.etcd_endpoints.is_empty() {
-                return Err(fail(
-                    "etcd_endpoints",
-                    "the etcd coordinator needs at least one endpoint".to_string(),
-                ));
-            }
-            if self.cluster.as_deref().is_none_or(str::is_empty) {
-                return Err(fail(
-                    "cluster",
-                    "the etcd coordinator needs a cluster name".to_string(),
-                ));
-            }
-            if self.lease_ttl < Duration::from_secs(1) || self.lease_ttl.subsec_nanos() != 0 {
-                return Err(fail(
-                    "lease_ttl",
-                    "etcd leases last a whole number of seconds, at least 1s".to_string(),
-                ));
-            }
-        }
-        Ok(())
+    /// An error about `key`: names where it was set and its value.
+    fn blame(&self, key: &str, reason: impl std::fmt::Display) -> ConfigError {
+        let place = self.source(key).show(key, &self.value(key));
+        ConfigError::new(format!("invalid {place}: {reason}"))
     }
 }
 
-/// The three layers being merged, and where each chosen value came from.
-struct Merge {
-    flags: Layer,
-    env: Layer,
-    file: Layer,
-    file_source: Source,
-    sources: BTreeMap<&'static str, Source>,
+/// Merges the flags, the environment `vars` and the config file named by `--config` or
+/// `SNOWDRIFT_CONFIG`, then validates the result.
+pub fn load(
+    args: &ServeArgs,
+    vars: impl IntoIterator<Item = (String, String)>,
+) -> Result<Loaded, ConfigError> {
+    let vars: Vec<(String, String)> = vars.into_iter().collect();
+    let keys = sources::setting_keys();
+    let config_file = args.config.clone().or_else(|| {
+        vars.iter()
+            .find(|(name, text)| name == CONFIG_ENV && !text.trim().is_empty())
+            .map(|(_, text)| PathBuf::from(text.trim()))
+    });
+    let mut layers = vec![Layer::defaults()?];
+    if let Some(path) = &config_file {
+        layers.push(Layer::file(path, &keys)?);
+    }
+    layers.push(Layer::env(&vars, &keys)?);
+    layers.push(Layer::flags(&args.flags)?);
+
+    let figment = layers.iter().fold(Figment::new(), |figment, layer| {
+        figment.merge(layer.clone())
+    });
+    // Lossy: a number or a boolean may arrive as text (`SNOWDRIFT_MAX_BATCH=100`).
+    let extracted = figment.extract_lossy::<ServeConfig>();
+    let mut config = extracted.map_err(|err| extract_error(err, &figment, &layers))?;
+    let sources: BTreeMap<String, Source> = keys
+        .iter()
+        .map(|key| (key.clone(), source_of(&figment, &layers, key)))
+        .collect();
+
+    // In a cluster the machine is assigned by etcd unless one is asked for.
+    if config.coordinator == CoordinatorKind::Etcd
+        && sources.get("machine_id") == Some(&Source::Default)
+    {
+        config.machine_id = MachineChoice::Auto;
+    }
+    let loaded = Loaded { config, sources };
+    loaded.validate()?;
+    Ok(loaded)
 }
 
-impl Merge {
-    /// Takes a setting from the first layer that has it, or `None`, and records the source.
-    fn pick<T: Clone>(
-        &mut self,
-        key: &'static str,
-        get: impl Fn(&Layer) -> Option<T>,
-    ) -> Option<T> {
-        let found = [
-            (&self.flags, Source::Flag),
-            (&self.env, Source::Env),
-            (&self.file, self.file_source.clone()),
-        ]
-        .into_iter()
-        .find_map(|(layer, source)| get(layer).map(|value| (value, source)));
-        let (value, source) = match found {
-            Some((value, source)) => (Some(value), source),
-            None => (None, Source::Default),
-        };
-        self.sources.insert(key, source);
-        value
-    }
+/// The layer whose value of `key` won the merge.
+fn source_of(figment: &Figment, layers: &[Layer], key: &str) -> Source {
+    figment
+        .find_metadata(key)
+        .and_then(|metadata| {
+            layers
+                .iter()
+                .find(|layer| layer.source.label() == metadata.name)
+        })
+        .map(|layer| layer.source.clone())
+        .unwrap_or(Source::Default)
+}
 
-    fn resolve(mut self, config_file: Option<PathBuf>) -> Result<ServeConfig, ConfigError> {
-        let mut config = ServeConfig {
-            http: self.pick("http", |l| l.http).unwrap_or(DEFAULT_HTTP),
-            grpc: self.pick("grpc", |l| l.grpc),
-            resp: self.pick("resp", |l| l.resp),
-            data_dir: self
-                .pick("data_dir", |l| l.data_dir.clone())
-                .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
-            datacenter_id: self.pick("datacenter_id", |l| l.datacenter_id).unwrap_or(0),
-            machine_id: self
-                .pick("machine_id", |l| l.machine_id)
-                .unwrap_or(MachineId::Fixed(0)),
-            coordinator: self
-                .pick("coordinator", |l| l.coordinator)
-                .unwrap_or_default(),
-            etcd_endpoints: self
-                .pick("etcd_endpoints", |l| l.etcd_endpoints.clone())
-                .unwrap_or_default(),
-            cluster: self.pick("cluster", |l| l.cluster.clone()),
-            lease_ttl: self
-                .pick("lease_ttl", |l| l.lease_ttl)
-                .unwrap_or(DEFAULT_LEASE_TTL),
-            max_clock_skew: self
-                .pick("max_clock_skew", |l| l.max_clock_skew)
-                .unwrap_or(DEFAULT_MAX_CLOCK_SKEW),
-            clock_skew_policy: self
-                .pick("clock_skew_policy", |l| l.clock_skew_policy)
-                .unwrap_or_default(),
-            layout: self.pick("layout", |l| l.layout).unwrap_or_default(),
-            max_batch: self
-                .pick("max_batch", |l| l.max_batch)
-                .unwrap_or(DEFAULT_MAX_BATCH),
-            log_format: self
-                .pick("log_format", |l| l.log_format)
-                .unwrap_or_default(),
-            window: self.pick("window", |l| l.window).unwrap_or(DEFAULT_WINDOW),
-            startup_max_wait: self
-                .pick("startup_max_wait", |l| l.startup_max_wait)
-                .unwrap_or(DEFAULT_STARTUP_MAX_WAIT),
-            max_lead_ticks: self
-                .pick("max_lead_ticks", |l| l.max_lead_ticks)
-                .unwrap_or(0),
-            config_file,
-            sources: BTreeMap::new(),
-        };
-        config.sources = self.sources;
-        // In a cluster the machine is assigned by etcd unless one is asked for.
-        if config.coordinator == CoordinatorKind::Etcd
-            && config.sources.get("machine_id") == Some(&Source::Default)
-        {
-            config.machine_id = MachineId::Auto;
-        }
-        config.validate()?;
-        Ok(config)
-    }
+/// A value that did not extract: names the flag, variable or file key, and the value.
+fn extract_error(err: figment::Error, figment: &Figment, layers: &[Layer]) -> ConfigError {
+    let Some(err) = err.into_iter().next() else {
+        return ConfigError::new("invalid settings");
+    };
+    let Some(key) = err.path.first() else {
+        return ConfigError::new(format!("invalid settings: {}", err.kind));
+    };
+    let source = err
+        .metadata
+        .as_ref()
+        .and_then(|metadata| {
+            layers
+                .iter()
+                .find(|layer| layer.source.label() == metadata.name)
+        })
+        .map(|layer| layer.source.clone())
+        .unwrap_or(Source::Default);
+    let value = figment
+        .find_value(key)
+        .unwrap_or_else(|_| Value::from(String::new()));
+    // A key inside a table (`[layout]`) is named by the table's key, as the user wrote it.
+    let place = source.show(key, &value);
+    ConfigError::new(format!("invalid {place}: {}", err.kind))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
+    use clap::Parser;
     use std::io::Write;
+    use std::time::Duration;
 
-    fn no_env(_: &str) -> Option<String> {
-        None
+    /// `snowdrift serve ARGS` as clap parses it.
+    pub(crate) fn serve_args(args: &[&str]) -> ServeArgs {
+        let cli =
+            crate::cli::Cli::try_parse_from(["snowdrift", "serve"].iter().chain(args)).unwrap();
+        match cli.command {
+            crate::cli::Command::Serve(args) => *args,
+            other => panic!("not serve: {other:?}"),
+        }
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn no_settings_give_the_documented_defaults() {
-        let config = ServeConfig::load(&ServeArgs::default(), &no_env).unwrap();
+        let loaded = load(&serve_args(&[]), env(&[])).unwrap();
+        let config = &loaded.config;
         assert_eq!(config.http, "127.0.0.1:8080".parse().unwrap());
         assert_eq!(config.data_dir, PathBuf::from("./snowdrift-data"));
-        assert_eq!(config.machine_id, MachineId::Fixed(0));
+        assert_eq!(config.machine_id, MachineChoice::Fixed(0));
         assert_eq!(config.max_batch, 10_000);
-        assert_eq!(config.layout, LayoutChoice::default());
-        assert!(config.sources.values().all(|s| *s == Source::Default));
+        assert_eq!(config.layout, values::LayoutChoice::default());
+        assert_eq!(config.window, Duration::from_secs(2));
+        assert_eq!(config.lease_ttl, Duration::from_secs(10));
+        assert!(loaded.sources.values().all(|s| *s == Source::Default));
+        assert_eq!(*config, ServeConfig::default());
     }
 
     #[test]
     fn flag_beats_env_beats_file_beats_default() {
         let mut file = tempfile::NamedTempFile::new().unwrap();
         writeln!(file, "datacenter_id = 1\nmachine_id = 1\nmax_batch = 11").unwrap();
-        let vars: HashMap<&str, &str> = [
+        let vars = env(&[
             ("SNOWDRIFT_CONFIG", file.path().to_str().unwrap()),
             ("SNOWDRIFT_DATACENTER_ID", "2"),
             ("SNOWDRIFT_MACHINE_ID", "2"),
-        ]
-        .into_iter()
-        .collect();
-        let env = |name: &str| vars.get(name).map(|s| s.to_string());
-        let args = ServeArgs {
-            datacenter_id: Some(3),
-            ..ServeArgs::default()
-        };
-        let config = ServeConfig::load(&args, &env).unwrap();
+        ]);
+        let loaded = load(&serve_args(&["--datacenter-id", "3"]), vars).unwrap();
+        let config = &loaded.config;
         assert_eq!(config.datacenter_id, 3);
-        assert_eq!(config.machine_id, MachineId::Fixed(2));
+        assert_eq!(config.machine_id, MachineChoice::Fixed(2));
         assert_eq!(config.max_batch, 11);
-        assert_eq!(config.log_format, LogFormat::Text);
-        assert_eq!(config.sources["datacenter_id"], Source::Flag);
-        assert_eq!(config.sources["machine_id"], Source::Env);
-        assert!(matches!(config.sources["max_batch"], Source::File(_)));
+        assert_eq!(config.log_format, values::LogFormat::Text);
+        assert_eq!(loaded.sources["datacenter_id"], Source::Flag);
+        assert_eq!(loaded.sources["machine_id"], Source::Env);
+        assert!(matches!(loaded.sources["max_batch"], Source::File(_)));
     }
 
     #[test]
     fn cross_checks_name_the_key_and_its_source() {
-        let vars = |name: &str| (name == "SNOWDRIFT_DATACENTER_ID").then(|| "32".to_string());
-        let err = ServeConfig::load(&ServeArgs::default(), &vars).unwrap_err();
+        let vars = env(&[("SNOWDRIFT_DATACENTER_ID", "32")]);
+        let err = load(&serve_args(&[]), vars).unwrap_err();
         assert!(err.to_string().contains("SNOWDRIFT_DATACENTER_ID"), "{err}");
         assert!(err.to_string().contains("0..=31"), "{err}");
 
-        let args = ServeArgs {
-            max_batch: Some(2_000_000),
-            ..ServeArgs::default()
-        };
-        let err = ServeConfig::load(&args, &no_env).unwrap_err();
+        let err = load(&serve_args(&["--max-batch", "2000000"]), env(&[])).unwrap_err();
         assert!(err.to_string().contains("--max-batch"), "{err}");
 
-        let args = ServeArgs {
-            coordinator: Some(CoordinatorKind::Etcd),
-            ..ServeArgs::default()
-        };
-        let err = ServeConfig::load(&args, &no_env).unwrap_err();
+        let err = load(&serve_args(&["--coordinator", "etcd"]), env(&[])).unwrap_err();
         assert!(err.to_string().contains("etcd_endpoints"), "{err}");
+        // Not the garbled "invalid the default etcd_endpoints".
+        assert!(
+            !err.to_string().contains("the default etcd_endpoints"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("--etcd-endpoints"), "{err}");
+    }
+
+    #[test]
+    fn a_window_the_keeper_cannot_keep_names_the_window_and_its_value() {
+        for (args, vars, needle) in [
+            (vec!["--window", "150ms"], vec![], "--window 150ms"),
+            (
+                vec![],
+                vec![("SNOWDRIFT_WINDOW", "150ms")],
+                "SNOWDRIFT_WINDOW=150ms",
+            ),
+            (vec!["--window", "1ms"], vec![], "--window 1ms"),
+        ] {
+            let err = load(&serve_args(&args), env(&vars))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(needle), "{err}");
+            assert!(!err.contains("check interval"), "{err}");
+        }
+        assert!(load(&serve_args(&["--window", "200ms"]), env(&[])).is_ok());
+    }
+
+    #[test]
+    fn etcd_settings_are_checked_by_the_etcd_validator() {
+        let base = [
+            "--coordinator",
+            "etcd",
+            "--etcd-endpoints",
+            "http://127.0.0.1:1",
+        ];
+        let args = |extra: &[&'static str]| {
+            let all: Vec<&str> = base.iter().chain(extra).copied().collect();
+            serve_args(&all)
+        };
+        let err = load(&args(&["--cluster", "a/b"]), env(&[])).unwrap_err();
+        assert!(err.to_string().contains("--cluster a/b"), "{err}");
+        let err = load(
+            &args(&["--cluster", "c", "--lease-ttl", "1500ms"]),
+            env(&[]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("--lease-ttl 1s 500ms"), "{err}");
+        let loaded = load(&args(&["--cluster", "c"]), env(&[])).unwrap();
+        assert_eq!(loaded.config.machine_id, MachineChoice::Auto);
+    }
+
+    #[test]
+    fn unknown_variables_and_bad_values_name_the_variable() {
+        let err = load(&serve_args(&[]), env(&[("SNOWDRIFT_HTTPP", "127.0.0.1:1")])).unwrap_err();
+        assert!(err.to_string().contains("SNOWDRIFT_HTTPP"), "{err}");
+        let err = load(&serve_args(&[]), env(&[("SNOWDRIFT_MAX_BATCH", "lots")])).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("SNOWDRIFT_MAX_BATCH=lots"), "{text}");
+        assert!(!text.contains('\n'));
+    }
+
+    #[test]
+    fn files_accept_kebab_keys_arrays_and_layout_tables() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.toml");
+        std::fs::write(
+            &path,
+            r#"
+            data-dir = "/var/lib/snowdrift"
+            datacenter_id = 2
+            machine_id = "auto"
+            etcd_endpoints = ["http://a:2379"]
+            [layout]
+            timestamp_bits = 39
+            datacenter_bits = 4
+            machine_bits = 8
+            sequence_bits = 12
+            epoch_ms = 1600000000000
+        "#,
+        )
+        .unwrap();
+        let path_text = path.to_str().unwrap();
+        let loaded = load(&serve_args(&["--config", path_text]), env(&[])).unwrap();
+        assert_eq!(loaded.config.datacenter_id, 2);
+        assert_eq!(loaded.config.data_dir, PathBuf::from("/var/lib/snowdrift"));
+        assert_eq!(loaded.config.etcd_endpoints, vec!["http://a:2379"]);
+        assert!(
+            matches!(loaded.config.layout, values::LayoutChoice::Custom(l) if l.timestamp_bits() == 39)
+        );
+    }
+
+    #[test]
+    fn file_errors_name_the_key_and_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.toml");
+        let shown = path.display().to_string();
+        for (text, needle) in [
+            ("datacenter_id = \"x\"", format!("key `datacenter_id` in {shown}")),
+            ("datacenter_id = -1", "key `datacenter_id`".to_string()),
+            ("datacenter_id = 99", format!("key `datacenter_id` in {shown} (99)")),
+            ("window = \"forever\"", format!("key `window` in {shown} (\"forever\")")),
+            ("colour = 1", "unknown key `colour`".to_string()),
+            ("[layout]\ntimestamp_bits = 41", "key `layout`".to_string()),
+            (
+                "[layout]\ntimestamp_bits = 50\ndatacenter_bits = 5\nmachine_bits = 5\nsequence_bits = 12\nepoch_ms = 0",
+                "64 bits or fewer".to_string(),
+            ),
+            ("http = [1]", "key `http`".to_string()),
+            ("this is not toml", "not valid TOML".to_string()),
+        ] {
+            std::fs::write(&path, text).unwrap();
+            let err = load(&serve_args(&["--config", &shown]), env(&[])).unwrap_err();
+            let message = err.to_string();
+            assert!(message.contains(&needle), "{text:?} → {message}");
+            assert!(!message.contains('\n'), "{message}");
+        }
     }
 
     #[test]
     fn a_missing_config_file_is_a_clear_error() {
-        let args = ServeArgs {
-            config: Some(PathBuf::from("/nonexistent/snowdrift.toml")),
-            ..ServeArgs::default()
-        };
-        let err = ServeConfig::load(&args, &no_env).unwrap_err();
+        let args = serve_args(&["--config", "/nonexistent/snowdrift.toml"]);
+        let err = load(&args, env(&[])).unwrap_err();
         assert!(
             err.to_string().contains("/nonexistent/snowdrift.toml"),
             "{err}"

@@ -1,38 +1,22 @@
 //! The value types of the settings, and the one parser of each.
 //!
-//! A value can arrive as a flag, an environment variable or a key in the TOML file. All three go
-//! through the parsers below, so `--machine-id auto`, `SNOWDRIFT_MACHINE_ID=auto` and
-//! `machine_id = "auto"` mean the same and are refused with the same words. Each parser returns
-//! a short reason; the caller adds which flag, variable or key it came from.
+//! A value can arrive as a flag (parsed by clap), or as an environment variable or a file key
+//! (parsed by serde). Each type below has one parser that both use, so `--machine-id auto`,
+//! `SNOWDRIFT_MACHINE_ID=auto` and `machine_id = "auto"` mean the same and are refused with the
+//! same words. The caller adds which flag, variable or key the value came from.
 
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::str::FromStr;
-use std::time::Duration;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
 use snowdrift::{Encoding, Layout, LayoutSpec, Preset};
-pub use snowdrift_coordination::ClockSkewPolicy;
-
-/// Which worker slot to run: a fixed machine ID, or the first free one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MachineId {
-    /// This machine ID.
-    Fixed(u64),
-    /// The first machine ID no other process on this host (or in the cluster) holds.
-    Auto,
-}
-
-impl fmt::Display for MachineId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            MachineId::Fixed(id) => write!(f, "{id}"),
-            MachineId::Auto => f.write_str("auto"),
-        }
-    }
-}
+pub use snowdrift_coordination::{ClockSkewPolicy, MachineChoice};
 
 /// Where worker slots and high-water marks are kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum CoordinatorKind {
     /// A state directory on this host (`--data-dir`).
     #[default]
@@ -41,31 +25,8 @@ pub enum CoordinatorKind {
     Etcd,
 }
 
-impl CoordinatorKind {
-    /// The name used in flags and files.
-    pub const fn name(self) -> &'static str {
-        match self {
-            CoordinatorKind::Local => "local",
-            CoordinatorKind::Etcd => "etcd",
-        }
-    }
-}
-
-impl fmt::Display for CoordinatorKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for CoordinatorKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        parse_coordinator(s)
-    }
-}
-
 /// How log lines are written to stderr.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum LogFormat {
     /// Human-readable lines.
     #[default]
@@ -74,26 +35,249 @@ pub enum LogFormat {
     Json,
 }
 
-impl LogFormat {
-    /// The name used in flags and files.
-    pub const fn name(self) -> &'static str {
-        match self {
-            LogFormat::Text => "text",
-            LogFormat::Json => "json",
+/// A type whose values have names, listed once by the type itself (`Preset::ALL`), for types
+/// of the core and coordination crates, which do not depend on clap and so cannot derive
+/// [`clap::ValueEnum`]. [`choice`] and [`named`] turn the list into a clap parser and serde.
+pub trait Named: Copy + Send + Sync + 'static {
+    /// Every value, in the order help texts list them.
+    fn all() -> &'static [Self];
+    /// The value's name in flags and files.
+    fn name(self) -> &'static str;
+}
+
+impl Named for Preset {
+    fn all() -> &'static [Self] {
+        &Preset::ALL
+    }
+    fn name(self) -> &'static str {
+        Preset::name(self)
+    }
+}
+
+impl Named for Encoding {
+    fn all() -> &'static [Self] {
+        &Encoding::ALL
+    }
+    fn name(self) -> &'static str {
+        Encoding::name(self)
+    }
+}
+
+impl Named for ClockSkewPolicy {
+    fn all() -> &'static [Self] {
+        &ClockSkewPolicy::ALL
+    }
+    fn name(self) -> &'static str {
+        ClockSkewPolicy::name(self)
+    }
+}
+
+/// Finds the value called `text`, in any case; the error lists the names.
+fn find_named<T: Named>(text: &str) -> Result<T, String> {
+    T::all()
+        .iter()
+        .copied()
+        .find(|value| value.name().eq_ignore_ascii_case(text.trim()))
+        .ok_or_else(|| {
+            let names: Vec<&str> = T::all().iter().map(|value| value.name()).collect();
+            format!(
+                "expected one of {}, got {:?}",
+                names.join(", "),
+                text.trim()
+            )
+        })
+}
+
+/// A clap parser for a [`Named`] type: `--help` and errors list the names from the type.
+pub fn choice<T: Named>() -> impl TypedValueParser<Value = T> {
+    PossibleValuesParser::new(T::all().iter().map(|value| value.name()))
+        .try_map(|text| find_named::<T>(&text))
+}
+
+/// serde for a [`Named`] field: `#[serde(with = "values::named")]`.
+pub mod named {
+    use super::*;
+
+    /// Writes the name.
+    pub fn serialize<T: Named, S: Serializer>(value: &T, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(value.name())
+    }
+
+    /// Reads a name, in any case.
+    pub fn deserialize<'de, T: Named, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<T, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        find_named(&text).map_err(de::Error::custom)
+    }
+}
+
+/// serde for a [`clap::ValueEnum`] field, with the names clap uses:
+/// `#[serde(with = "values::value_enum")]`.
+pub mod value_enum {
+    use super::*;
+    use clap::ValueEnum;
+
+    /// Writes the name clap shows.
+    pub fn serialize<T: ValueEnum, S: Serializer>(
+        value: &T,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value.to_possible_value() {
+            Some(name) => serializer.serialize_str(name.get_name()),
+            None => Err(serde::ser::Error::custom("a value without a name")),
         }
     }
-}
 
-impl fmt::Display for LogFormat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+    /// Reads a name, in any case, as clap with `ignore_case` does.
+    pub fn deserialize<'de, T: ValueEnum, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<T, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        T::from_str(text.trim(), true).map_err(|_| {
+            let names: Vec<String> = T::value_variants()
+                .iter()
+                .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_string()))
+                .collect();
+            de::Error::custom(format!(
+                "expected one of {}, got {:?}",
+                names.join(", "),
+                text.trim()
+            ))
+        })
     }
 }
 
-impl FromStr for LogFormat {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        parse_log_format(s)
+/// A listening address: `IP:PORT`, or `localhost:PORT`. Port 0 picks a free port.
+pub fn parse_addr(text: &str) -> Result<SocketAddr, String> {
+    let text = text.trim();
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    if let Some(port) = text.strip_prefix("localhost:") {
+        if let Ok(port) = port.parse::<u16>() {
+            return Ok(SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
+        }
+    }
+    Err(format!(
+        "expected IP:PORT such as 127.0.0.1:8080 or [::1]:8080, got {text:?}"
+    ))
+}
+
+/// serde for a listening address, read with [`parse_addr`].
+pub mod addr {
+    use super::*;
+
+    /// The text form, parsed by [`parse_addr`].
+    struct Text(SocketAddr);
+
+    impl<'de> Deserialize<'de> for Text {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            let text = String::deserialize(deserializer)?;
+            parse_addr(&text).map(Text).map_err(de::Error::custom)
+        }
+    }
+
+    /// An address.
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<SocketAddr, D::Error> {
+        Text::deserialize(deserializer).map(|text| text.0)
+    }
+
+    /// An address that may be off.
+    pub fn deserialize_option<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<SocketAddr>, D::Error> {
+        Option::<Text>::deserialize(deserializer).map(|text| text.map(|text| text.0))
+    }
+}
+
+/// A positive integer (`snowdrift gen -n`).
+pub fn parse_count(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!(
+            "expected an integer of at least 1, got {:?}",
+            text.trim()
+        )),
+    }
+}
+
+/// serde for a [`MachineChoice`]: a number, or `"auto"` (parsed by its `FromStr`, as clap does).
+pub mod machine {
+    use super::*;
+
+    /// `auto` as a string, a number as a number.
+    pub fn serialize<S: Serializer>(
+        value: &MachineChoice,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            MachineChoice::Fixed(id) => serializer.serialize_u64(*id),
+            MachineChoice::Auto => serializer.serialize_str("auto"),
+        }
+    }
+
+    /// A number, or text that `MachineChoice::from_str` reads.
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<MachineChoice, D::Error> {
+        struct Machine;
+        impl Visitor<'_> for Machine {
+            type Value = MachineChoice;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a machine ID or \"auto\"")
+            }
+            fn visit_u64<E: de::Error>(self, id: u64) -> Result<MachineChoice, E> {
+                Ok(MachineChoice::Fixed(id))
+            }
+            fn visit_i64<E: de::Error>(self, id: i64) -> Result<MachineChoice, E> {
+                u64::try_from(id)
+                    .map(MachineChoice::Fixed)
+                    .map_err(|_| E::custom(format!("expected a machine ID or \"auto\", got {id}")))
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<MachineChoice, E> {
+                MachineChoice::from_str(text).map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_any(Machine)
+    }
+}
+
+/// serde for a list of etcd endpoints: a TOML array, or one comma-separated string (as in
+/// `--etcd-endpoints a,b` and `SNOWDRIFT_ETCD_ENDPOINTS=a,b`).
+pub mod endpoints {
+    use super::*;
+
+    /// An array, or comma-separated text; blanks are dropped.
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<String>, D::Error> {
+        struct Endpoints;
+        impl<'de> Visitor<'de> for Endpoints {
+            type Value = Vec<String>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("URLs, as an array of strings or comma-separated")
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Vec<String>, E> {
+                Ok(text
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect())
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<String>, A::Error> {
+                let mut out = Vec::new();
+                while let Some(item) = seq.next_element::<String>()? {
+                    let item = item.trim();
+                    if !item.is_empty() {
+                        out.push(item.to_string());
+                    }
+                }
+                Ok(out)
+            }
+        }
+        deserializer.deserialize_any(Endpoints)
     }
 }
 
@@ -122,110 +306,53 @@ impl LayoutChoice {
             LayoutChoice::Custom(_) => "custom",
         }
     }
+
+    /// The clap parser of `--layout`: a preset name (explicit widths only go in the file).
+    pub fn parser() -> impl TypedValueParser<Value = LayoutChoice> {
+        choice::<Preset>().map(LayoutChoice::Preset)
+    }
 }
 
 impl Default for LayoutChoice {
     fn default() -> Self {
-        LayoutChoice::Preset(Preset::Snowdrift)
+        LayoutChoice::Preset(Preset::default())
     }
 }
 
-/// A listening address: `IP:PORT`, or `localhost:PORT`. Port 0 picks a free port.
-pub fn parse_addr(text: &str) -> Result<SocketAddr, String> {
-    let text = text.trim();
-    if let Ok(addr) = text.parse::<SocketAddr>() {
-        return Ok(addr);
-    }
-    if let Some(port) = text.strip_prefix("localhost:") {
-        if let Ok(port) = port.parse::<u16>() {
-            return Ok(SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
+impl Serialize for LayoutChoice {
+    /// A preset as its name; explicit widths as a `[layout]` table.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            LayoutChoice::Preset(preset) => serializer.serialize_str(preset.name()),
+            LayoutChoice::Custom(layout) => LayoutSpec::from(*layout).serialize(serializer),
         }
     }
-    Err(format!(
-        "expected IP:PORT such as 127.0.0.1:8080 or [::1]:8080, got {text:?}"
-    ))
 }
 
-/// A non-negative integer.
-pub fn parse_u64(text: &str) -> Result<u64, String> {
-    let text = text.trim();
-    text.parse::<u64>()
-        .map_err(|_| format!("expected a non-negative integer, got {text:?}"))
-}
-
-/// A positive integer.
-pub fn parse_count(text: &str) -> Result<u64, String> {
-    match parse_u64(text) {
-        Ok(0) => Err("expected an integer of at least 1, got 0".to_string()),
-        Ok(n) => Ok(n),
-        Err(_) => Err(format!(
-            "expected an integer of at least 1, got {:?}",
-            text.trim()
-        )),
+impl<'de> Deserialize<'de> for LayoutChoice {
+    /// A preset name, or a table of widths, validated here (the epoch must not lie in the
+    /// future, the widths must fit 64 bits).
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Choice;
+        impl<'de> Visitor<'de> for Choice {
+            type Value = LayoutChoice;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a preset name or a [layout] table of widths")
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<LayoutChoice, E> {
+                find_named::<Preset>(text)
+                    .map(LayoutChoice::Preset)
+                    .map_err(E::custom)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<LayoutChoice, A::Error> {
+                let spec = LayoutSpec::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                spec.validate()
+                    .map(LayoutChoice::Custom)
+                    .map_err(de::Error::custom)
+            }
+        }
+        deserializer.deserialize_any(Choice)
     }
-}
-
-/// A machine ID, or `auto`.
-pub fn parse_machine(text: &str) -> Result<MachineId, String> {
-    let text = text.trim();
-    if text.eq_ignore_ascii_case("auto") {
-        return Ok(MachineId::Auto);
-    }
-    text.parse::<u64>()
-        .map(MachineId::Fixed)
-        .map_err(|_| format!("expected a non-negative integer or `auto`, got {text:?}"))
-}
-
-/// `local` or `etcd`.
-pub fn parse_coordinator(text: &str) -> Result<CoordinatorKind, String> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "local" => Ok(CoordinatorKind::Local),
-        "etcd" => Ok(CoordinatorKind::Etcd),
-        _ => Err(format!("expected `local` or `etcd`, got {:?}", text.trim())),
-    }
-}
-
-/// `warn` or `refuse`: what an etcd node does when its clock disagrees with the live holders'.
-pub fn parse_skew_policy(text: &str) -> Result<ClockSkewPolicy, String> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "warn" => Ok(ClockSkewPolicy::Warn),
-        "refuse" => Ok(ClockSkewPolicy::Refuse),
-        _ => Err(format!(
-            "expected `warn` or `refuse`, got {:?}",
-            text.trim()
-        )),
-    }
-}
-
-/// `text` or `json`.
-pub fn parse_log_format(text: &str) -> Result<LogFormat, String> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "text" => Ok(LogFormat::Text),
-        "json" => Ok(LogFormat::Json),
-        _ => Err(format!("expected `text` or `json`, got {:?}", text.trim())),
-    }
-}
-
-/// A layout preset name.
-pub fn parse_preset(text: &str) -> Result<Preset, String> {
-    text.parse::<Preset>().map_err(|err| err.to_string())
-}
-
-/// An encoding name: decimal, base32, base62 or hex.
-pub fn parse_encoding(text: &str) -> Result<Encoding, String> {
-    text.parse::<Encoding>().map_err(|err| err.to_string())
-}
-
-/// A duration such as `2s`, `500ms` or `1m 30s`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    humantime::parse_duration(text)
-        .map_err(|err| format!("expected a duration such as 2s or 500ms, got {text:?} ({err})"))
-}
-
-/// Explicit layout widths, validated (the epoch must not lie in the future, widths ≤ 64 bits).
-pub fn parse_layout_spec(spec: LayoutSpec) -> Result<Layout, String> {
-    spec.validate().map_err(|err| err.to_string())
 }
 
 #[cfg(test)]
@@ -249,9 +376,12 @@ mod tests {
 
     #[test]
     fn machine_ids_are_numbers_or_auto() {
-        assert_eq!(parse_machine("AUTO").unwrap(), MachineId::Auto);
-        assert_eq!(parse_machine("7").unwrap(), MachineId::Fixed(7));
-        assert!(parse_machine("-1").is_err());
+        let parse = |text: &str| {
+            machine::deserialize(de::value::StrDeserializer::<de::value::Error>::new(text))
+        };
+        assert_eq!(parse("AUTO").unwrap(), MachineChoice::Auto);
+        assert_eq!(parse("7").unwrap(), MachineChoice::Fixed(7));
+        assert!(parse("-1").is_err());
     }
 
     #[test]
@@ -262,18 +392,26 @@ mod tests {
 
     #[test]
     fn names_are_case_insensitive() {
-        assert_eq!(parse_log_format("JSON").unwrap(), LogFormat::Json);
-        assert_eq!(parse_coordinator("Etcd").unwrap(), CoordinatorKind::Etcd);
-        assert!(parse_preset("twitter").is_ok());
-        assert!(parse_encoding("nope").unwrap_err().contains("base62"));
+        let text = |s: &'static str| de::value::StrDeserializer::<de::value::Error>::new(s);
+        let format: LogFormat = value_enum::deserialize(text("JSON")).unwrap();
+        assert_eq!(format, LogFormat::Json);
+        let kind: CoordinatorKind = value_enum::deserialize(text("Etcd")).unwrap();
+        assert_eq!(kind, CoordinatorKind::Etcd);
+        assert!(find_named::<Preset>("twitter").is_ok());
+        assert!(find_named::<Encoding>("nope")
+            .unwrap_err()
+            .contains("base62"));
     }
 
     #[test]
-    fn durations_use_human_units() {
-        assert_eq!(
-            parse_duration("1500ms").unwrap(),
-            Duration::from_millis(1500)
-        );
-        assert!(parse_duration("soon").is_err());
+    fn the_choice_lists_come_from_the_types() {
+        let names: Vec<String> = choice::<Preset>()
+            .possible_values()
+            .into_iter()
+            .flatten()
+            .map(|value| value.get_name().to_string())
+            .collect();
+        let expected: Vec<&str> = Preset::ALL.iter().map(|preset| preset.name()).collect();
+        assert_eq!(names, expected);
     }
 }

@@ -1,0 +1,219 @@
+//! [`ServeConfig`]: every setting of `snowdrift serve`, defined once.
+//!
+//! Each field is one setting, and everything about it is written here:
+//! - its doc comment is its `--help` text;
+//! - its clap attributes make it the flag `--<name>` (clap parses flags);
+//! - its serde attributes make it the key `<name>` of the TOML file and the variable
+//!   `SNOWDRIFT_<NAME>` (serde parses those, with the same parser as the flag);
+//! - [`ServeConfig::default`] gives its default. What the coordination crate owns (the window,
+//!   the lease, the clock checks) is taken from that crate's own defaults, so the two cannot
+//!   disagree;
+//! - the methods at the end are its use: they build the coordination crate's options, which
+//!   both `serve` and the validation at load time use, so what is checked is what runs.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use snowdrift::Layout;
+use snowdrift_coordination::{Backend, EtcdOptions, LocalOptions, NodeConfig, WindowConfig};
+
+use super::values::{
+    self, ClockSkewPolicy, CoordinatorKind, LayoutChoice, LogFormat, MachineChoice,
+};
+
+/// The settings of `snowdrift serve`.
+#[derive(Debug, Clone, PartialEq, clap::Args, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeConfig {
+    /// Address of the HTTP listener. Port 0 picks a free port.
+    #[arg(long, value_name = "ADDR", value_parser = values::parse_addr)]
+    #[serde(deserialize_with = "values::addr::deserialize")]
+    pub http: SocketAddr,
+
+    /// Address of the gRPC listener; off unless set.
+    #[arg(long, value_name = "ADDR", value_parser = values::parse_addr)]
+    #[serde(
+        default,
+        deserialize_with = "values::addr::deserialize_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub grpc: Option<SocketAddr>,
+
+    /// Address of the Redis-protocol listener; off unless set.
+    #[arg(long, value_name = "ADDR", value_parser = values::parse_addr)]
+    #[serde(
+        default,
+        deserialize_with = "values::addr::deserialize_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub resp: Option<SocketAddr>,
+
+    /// State directory: the slot lock, the pinned layout and the high-water mark.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: PathBuf,
+
+    /// Datacenter field of every ID.
+    #[arg(long, value_name = "N")]
+    pub datacenter_id: u64,
+
+    /// Machine field of every ID, or `auto` for the first free slot on this host (or in the
+    /// etcd cluster). With `--coordinator etcd` the default is `auto`.
+    #[arg(long, value_name = "N|auto")]
+    #[serde(with = "values::machine")]
+    pub machine_id: MachineChoice,
+
+    /// Where worker slots and high-water marks are kept.
+    #[arg(long, value_name = "KIND")]
+    #[serde(with = "values::value_enum")]
+    pub coordinator: CoordinatorKind,
+
+    /// etcd endpoints, comma-separated (with `--coordinator etcd`).
+    #[arg(long, value_name = "URL,...", value_delimiter = ',')]
+    #[serde(default, deserialize_with = "values::endpoints::deserialize")]
+    pub etcd_endpoints: Vec<String>,
+
+    /// Cluster name: the etcd key prefix (with `--coordinator etcd`).
+    #[arg(long, value_name = "NAME")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+
+    /// Time to live of the etcd lease on the slot, in whole seconds. A crashed node's slot is
+    /// free again after about this long.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    #[serde(with = "humantime_serde")]
+    pub lease_ttl: Duration,
+
+    /// Most this node's clock may differ from the clocks other etcd nodes advertise when it
+    /// joins.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    #[serde(with = "humantime_serde")]
+    pub max_clock_skew: Duration,
+
+    /// Beyond that skew: `warn` and join, or `refuse` when most live nodes disagree.
+    #[arg(long, value_name = "POLICY", value_parser = values::choice::<ClockSkewPolicy>())]
+    #[serde(with = "values::named")]
+    pub clock_skew_policy: ClockSkewPolicy,
+
+    /// Layout preset: the bit layout and epoch. Explicit widths go in the file's `[layout]`.
+    #[arg(long, value_name = "PRESET", value_parser = LayoutChoice::parser())]
+    pub layout: LayoutChoice,
+
+    /// Most IDs one request may ask for.
+    #[arg(long, value_name = "N")]
+    pub max_batch: u64,
+
+    /// Log format.
+    #[arg(long, value_name = "FORMAT")]
+    #[serde(with = "values::value_enum")]
+    pub log_format: LogFormat,
+
+    /// How far ahead of the clock the high-water mark is persisted.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    #[serde(with = "humantime_serde")]
+    pub window: Duration,
+
+    /// How long start-up may wait for a clock behind the persisted mark.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    #[serde(with = "humantime_serde")]
+    pub startup_max_wait: Duration,
+
+    /// Future ticks a request may borrow when a tick's sequence is used up.
+    #[arg(long, value_name = "N")]
+    pub max_lead_ticks: u64,
+}
+
+impl Default for ServeConfig {
+    /// The documented defaults (DESIGN.md), each written once, here.
+    fn default() -> Self {
+        let window = WindowConfig::default();
+        let etcd = EtcdOptions::new(Vec::new(), "", 0);
+        ServeConfig {
+            // Loopback only, so a fresh `snowdrift serve` is not exposed.
+            http: SocketAddr::from((Ipv4Addr::LOCALHOST, 8080)),
+            grpc: None,
+            resp: None,
+            data_dir: PathBuf::from("./snowdrift-data"),
+            datacenter_id: 0,
+            machine_id: MachineChoice::Fixed(0),
+            coordinator: CoordinatorKind::default(),
+            etcd_endpoints: Vec::new(),
+            cluster: None,
+            lease_ttl: etcd.lease_ttl,
+            max_clock_skew: etcd.max_clock_skew,
+            clock_skew_policy: etcd.skew_policy,
+            layout: LayoutChoice::default(),
+            max_batch: 10_000,
+            log_format: LogFormat::default(),
+            window: window.window,
+            startup_max_wait: window.startup_max_wait,
+            max_lead_ticks: window.max_lead_ticks,
+        }
+    }
+}
+
+impl ServeConfig {
+    /// The layout to issue with.
+    pub fn layout(&self) -> Layout {
+        self.layout.layout()
+    }
+
+    /// The window protocol's settings.
+    pub fn window_config(&self) -> WindowConfig {
+        WindowConfig {
+            window: self.window,
+            startup_max_wait: self.startup_max_wait,
+            max_lead_ticks: self.max_lead_ticks,
+            ..WindowConfig::default()
+        }
+    }
+
+    /// What the node needs besides its backend; `advertise` lists the bound listeners.
+    pub fn node_config(&self, advertise: Vec<String>) -> NodeConfig {
+        NodeConfig {
+            layout: self.layout(),
+            window: self.window_config(),
+            advertise,
+        }
+    }
+
+    /// The etcd backend's options (meaningful with `--coordinator etcd`).
+    pub fn etcd_options(&self) -> EtcdOptions {
+        EtcdOptions {
+            machine: self.machine_id,
+            max_clock_skew: self.max_clock_skew,
+            skew_policy: self.clock_skew_policy,
+            ..EtcdOptions::new(
+                self.etcd_endpoints.clone(),
+                self.cluster.clone().unwrap_or_default(),
+                self.datacenter_id,
+            )
+            .with_lease_ttl(self.lease_ttl)
+        }
+    }
+
+    /// The coordination backend to claim a slot from.
+    pub fn backend(&self) -> Backend {
+        match self.coordinator {
+            CoordinatorKind::Local => Backend::Local(LocalOptions {
+                data_dir: self.data_dir.clone(),
+                datacenter: self.datacenter_id,
+                machine: self.machine_id,
+            }),
+            CoordinatorKind::Etcd => Backend::Etcd(self.etcd_options()),
+        }
+    }
+
+    /// The setting behind a field that [`WindowConfig::validate`] or [`EtcdOptions::validate`]
+    /// names, as the builders above fill them.
+    pub(crate) fn key_of_option(field: &'static str) -> &'static str {
+        match field {
+            "endpoints" => "etcd_endpoints",
+            "skew_policy" => "clock_skew_policy",
+            // `with_lease_ttl` derives these from the lease TTL.
+            "safety_margin" | "request_timeout" | "connect_timeout" => "lease_ttl",
+            other => other,
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! Validation of the merged settings, once, while loading, for every command path
+//! (`--print-config` included).
+//!
+//! Each check is the owning layer's own validator: the core's layout and generator builder,
+//! [`snowdrift_coordination::WindowConfig::validate`] and
+//! [`snowdrift_coordination::EtcdOptions::validate`], run on the very options `serve` will use.
+//! This file only turns their answers into errors that name the flag, variable or key the user
+//! wrote, with its value.
+
+use snowdrift::{Error as CoreError, IdGenerator};
+use snowdrift_coordination::CoordError;
+
+use super::settings::ServeConfig;
+use super::values::{CoordinatorKind, MachineChoice};
+use super::{ConfigError, Loaded};
+
+impl Loaded {
+    /// Checks the settings against each other and against the layers that will use them.
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        let config = &self.config;
+        let layout = config.layout();
+        layout
+            .check_worker(config.datacenter_id, 0)
+            .map_err(|err| self.blame("datacenter_id", err))?;
+        if let MachineChoice::Fixed(machine) = config.machine_id {
+            layout
+                .check_worker(0, machine)
+                .map_err(|err| self.blame("machine_id", err))?;
+        }
+        let generator = IdGenerator::builder(layout)
+            .max_lead_ticks(config.max_lead_ticks)
+            .build()
+            .map_err(|err| match err {
+                CoreError::CountOutOfRange {
+                    what: "max_lead_ticks",
+                    ..
+                } => self.blame("max_lead_ticks", err),
+                other => self.blame("layout", other),
+            })?;
+        // A request must fit in one reservation, so that it is one block.
+        let most = generator.max_batch();
+        if !(1..=most).contains(&config.max_batch) {
+            return Err(self.blame(
+                "max_batch",
+                format!("use 1..={most}, the most one reservation of this layout can hold"),
+            ));
+        }
+        config
+            .window_config()
+            .validate()
+            .map_err(|err| self.option_error(err))?;
+        if config.coordinator == CoordinatorKind::Etcd {
+            config
+                .etcd_options()
+                .validate()
+                .map_err(|err| self.option_error(err))?;
+        }
+        Ok(())
+    }
+
+    /// A coordination validator's refusal, blamed on the setting behind the field it names.
+    fn option_error(&self, err: CoordError) -> ConfigError {
+        match err {
+            CoordError::Setting { setting, reason } => {
+                self.blame(ServeConfig::key_of_option(setting), reason)
+            }
+            other => ConfigError::new(format!("invalid settings: {other}")),
+        }
+    }
+}
