@@ -74,10 +74,10 @@ impl App {
     /// callers on an async runtime with large counts should call this from a blocking context.
     pub fn issue(&self, count: u64) -> Result<IdBlock, ServiceError> {
         if count == 0 || count > self.inner.max_batch {
-            return Err(ServiceError::from(snowdrift::Error::BatchOutOfRange {
-                requested: count,
-                max: self.inner.max_batch,
-            }));
+            return Err(ServiceError::batch_out_of_range(
+                count,
+                self.inner.max_batch,
+            ));
         }
         let result = self.inner.node.generator_guard().next_ids(count);
         match result {

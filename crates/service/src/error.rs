@@ -45,6 +45,15 @@ impl ServiceError {
         }
     }
 
+    /// A batch size outside `1..=max`, the service's per-request limit (`--max-batch`). The code
+    /// and words are those the core uses for its own limit, so a client sees one error either way.
+    pub fn batch_out_of_range(requested: u64, max: u64) -> ServiceError {
+        ServiceError::bad_request(
+            "batch_out_of_range",
+            format!("batch size {requested} is out of range: ask for 1..={max} ids"),
+        )
+    }
+
     /// Nothing there.
     pub fn not_found(message: impl Into<String>) -> ServiceError {
         ServiceError {
@@ -119,6 +128,13 @@ mod tests {
         ] {
             assert_eq!(ServiceError::from(core).class, ErrorClass::Unavailable);
         }
+
+        // The service's own limit answers like the core's.
+        let core = ServiceError::from(snowdrift::Error::BatchOutOfRange {
+            requested: 0,
+            max: 10,
+        });
+        assert_eq!(ServiceError::batch_out_of_range(0, 10), core);
 
         let parse = snowdrift::Encoding::detect("???").unwrap_err();
         let err = ServiceError::from(parse);
