@@ -6,7 +6,7 @@
 //! where each value came from, and validates the result with the coordination crate's own
 //! validators. Any problem is one [`ConfigError`] line that names the flag, variable or file
 //! key at fault and its value; the caller exits with code 2. `--print-config` prints the result
-//! through [`print`].
+//! through [`mod@print`].
 //!
 //! Why figment, not clap's `env` feature: figment keeps, for every merged value, the metadata
 //! of the layer it came from, so the source shown by `--print-config` and named in each error

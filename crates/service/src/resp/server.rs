@@ -1,6 +1,6 @@
 //! The accept loop and the per-connection handler of the Redis-protocol listener.
 //!
-//! Data flows one way: socket → [`Connection`] (framing, limits, timeouts) → [`Command`] →
+//! Data flows one way: socket → [`Connection`] (framing, limits, timeouts) → [`Command`](super::cmd::Command) →
 //! [`App`] → reply bytes → socket. The listener accepts until shutdown, at most
 //! [`Settings::max_connections`] at a time (further clients wait in the kernel's backlog), and
 //! on shutdown waits for every connection to finish the command it is running and send its
