@@ -29,25 +29,17 @@ use super::values::{
 pub struct ServeConfig {
     /// Address of the HTTP listener. Port 0 picks a free port.
     #[arg(long, value_name = "ADDR", value_parser = values::parse_addr)]
-    #[serde(deserialize_with = "values::addr::deserialize")]
+    #[serde(deserialize_with = "values::addr")]
     pub http: SocketAddr,
 
     /// Address of the gRPC listener; off unless set.
     #[arg(long, value_name = "ADDR", value_parser = values::parse_addr)]
-    #[serde(
-        default,
-        deserialize_with = "values::addr::deserialize_option",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "values::addr")]
     pub grpc: Option<SocketAddr>,
 
     /// Address of the Redis-protocol listener; off unless set.
     #[arg(long, value_name = "ADDR", value_parser = values::parse_addr)]
-    #[serde(
-        default,
-        deserialize_with = "values::addr::deserialize_option",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "values::addr")]
     pub resp: Option<SocketAddr>,
 
     /// State directory: the slot lock, the pinned layout and the high-water mark.
@@ -76,7 +68,7 @@ pub struct ServeConfig {
 
     /// Cluster name: the etcd key prefix (with `--coordinator etcd`).
     #[arg(long, value_name = "NAME")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub cluster: Option<String>,
 
     /// Time to live of the etcd lease on the slot, in whole seconds. A crashed node's slot is

@@ -164,31 +164,31 @@ pub fn parse_addr(text: &str) -> Result<SocketAddr, String> {
     ))
 }
 
-/// serde for a listening address, read with [`parse_addr`].
-pub mod addr {
-    use super::*;
+/// A listening address, or one that may be off, as read by [`addr`].
+pub trait ListenAddr: Sized {
+    /// Reads the text form with [`parse_addr`].
+    fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error>;
+}
 
-    /// The text form, parsed by [`parse_addr`].
-    struct Text(SocketAddr);
-
-    impl<'de> Deserialize<'de> for Text {
-        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            let text = String::deserialize(deserializer)?;
-            parse_addr(&text).map(Text).map_err(de::Error::custom)
-        }
+impl ListenAddr for SocketAddr {
+    fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        parse_addr(&text).map_err(de::Error::custom)
     }
+}
 
-    /// An address.
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<SocketAddr, D::Error> {
-        Text::deserialize(deserializer).map(|text| text.0)
+impl ListenAddr for Option<SocketAddr> {
+    fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = Option::<String>::deserialize(deserializer)?;
+        text.map(|text| parse_addr(&text).map_err(de::Error::custom))
+            .transpose()
     }
+}
 
-    /// An address that may be off.
-    pub fn deserialize_option<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Option<SocketAddr>, D::Error> {
-        Option::<Text>::deserialize(deserializer).map(|text| text.map(|text| text.0))
-    }
+/// serde for a listening address (`deserialize_with = "values::addr"`), read with
+/// [`parse_addr`]; an optional one may be off.
+pub fn addr<'de, T: ListenAddr, D: Deserializer<'de>>(deserializer: D) -> Result<T, D::Error> {
+    T::read(deserializer)
 }
 
 /// A positive integer (`snowdrift gen -n`).
