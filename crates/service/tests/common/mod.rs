@@ -57,8 +57,8 @@ pub fn run_with_timeout(mut cmd: Command, timeout: Duration) -> Finished {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn snowdrift");
-    let stdout = drain(child.stdout.take().unwrap(), None);
-    let stderr = drain(child.stderr.take().unwrap(), None);
+    let (stdout, stdout_done) = drain(child.stdout.take().unwrap(), None);
+    let (stderr, stderr_done) = drain(child.stderr.take().unwrap(), None);
     let status = wait_timeout(&mut child, timeout).unwrap_or_else(|| {
         let _ = child.kill();
         let _ = child.wait();
@@ -67,8 +67,9 @@ pub fn run_with_timeout(mut cmd: Command, timeout: Duration) -> Finished {
             stderr.lock().unwrap()
         )
     });
-    // The pipes close when the child exits; give the threads a moment to read the tail.
-    std::thread::sleep(Duration::from_millis(50));
+    // The pipes close when the child exits, so the readers end: wait for them to read the
+    // tail (a fixed pause lost the tail on a busy machine).
+    let _ = (stdout_done.join(), stderr_done.join());
     let out = stdout.lock().unwrap().clone();
     let err = stderr.lock().unwrap().clone();
     Finished {
@@ -103,10 +104,10 @@ pub fn wait_timeout(child: &mut Child, timeout: Duration) -> Option<ExitStatus> 
 fn drain(
     stream: impl Read + Send + 'static,
     lines: Option<mpsc::Sender<String>>,
-) -> Arc<Mutex<String>> {
+) -> (Arc<Mutex<String>>, std::thread::JoinHandle<()>) {
     let text = Arc::new(Mutex::new(String::new()));
     let sink = Arc::clone(&text);
-    std::thread::spawn(move || {
+    let reader = std::thread::spawn(move || {
         let mut reader = BufReader::new(stream);
         let mut line = String::new();
         while reader.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
@@ -117,7 +118,7 @@ fn drain(
             line.clear();
         }
     });
-    text
+    (text, reader)
 }
 
 /// A running `snowdrift serve`.
@@ -202,8 +203,8 @@ impl ServerBuilder {
             .stderr(Stdio::piped());
         let mut child = self.cmd.spawn().expect("spawn snowdrift serve");
         let (lines_tx, lines) = mpsc::channel();
-        let stdout = drain(child.stdout.take().unwrap(), Some(lines_tx));
-        let stderr = drain(child.stderr.take().unwrap(), None);
+        let (stdout, _) = drain(child.stdout.take().unwrap(), Some(lines_tx));
+        let (stderr, _) = drain(child.stderr.take().unwrap(), None);
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
             match lines.recv_timeout(Duration::from_millis(50)) {
