@@ -11,6 +11,7 @@ use snowdrift::Layout;
 
 use crate::error::CoordError;
 use crate::etcd::reset::StoreMemory;
+#[cfg(feature = "etcd")]
 use crate::etcd::{EtcdHolder, EtcdOptions};
 use crate::floor::Genesis;
 use crate::identity::HolderIdentity;
@@ -22,6 +23,7 @@ use crate::status::LeaseStatus;
 #[derive(Debug, Clone)]
 pub(crate) struct ClaimContext {
     /// The node's window, which a cluster record must allow.
+    #[cfg_attr(not(feature = "etcd"), allow(dead_code))]
     pub(crate) window: Duration,
     /// The node's memory of the etcd store across claims (unused by the local backend).
     pub(crate) store: Arc<Mutex<StoreMemory>>,
@@ -34,6 +36,7 @@ pub enum Backend {
     /// A state directory on this host.
     Local(LocalOptions),
     /// An etcd cluster: slots on leases, marks in ownership-checked transactions.
+    #[cfg(feature = "etcd")]
     Etcd(EtcdOptions),
 }
 
@@ -42,11 +45,14 @@ impl Backend {
     pub fn name(&self) -> &'static str {
         match self {
             Backend::Local(_) => "local",
+            #[cfg(feature = "etcd")]
             Backend::Etcd(_) => "etcd",
         }
     }
 
     /// Claims a slot for `layout`, after checking the layout pin.
+    // Only the etcd backend reads the context.
+    #[cfg_attr(not(feature = "etcd"), allow(unused_variables))]
     pub(crate) async fn claim(
         &self,
         layout: &Layout,
@@ -61,6 +67,7 @@ impl Backend {
                     .map_err(|e| CoordError::Backend(format!("claim task failed: {e}")))?
                     .map(Holder::Local)
             }
+            #[cfg(feature = "etcd")]
             Backend::Etcd(options) => {
                 EtcdHolder::claim(options, layout, me, context.window, &context.store)
                     .await
@@ -75,6 +82,7 @@ impl Backend {
 pub(crate) enum Holder {
     Local(LocalHolder),
     // Boxed: the etcd client inside is a few kilobytes, the local holder a few words.
+    #[cfg(feature = "etcd")]
     Etcd(Box<EtcdHolder>),
 }
 
@@ -83,6 +91,7 @@ impl Holder {
     pub(crate) fn slot(&self) -> (u64, u64) {
         match self {
             Holder::Local(h) => h.slot(),
+            #[cfg(feature = "etcd")]
             Holder::Etcd(h) => h.slot(),
         }
     }
@@ -91,6 +100,7 @@ impl Holder {
     pub(crate) fn previous_high_water(&self) -> Option<u64> {
         match self {
             Holder::Local(h) => h.previous_high_water(),
+            #[cfg(feature = "etcd")]
             Holder::Etcd(h) => h.previous_high_water(),
         }
     }
@@ -99,6 +109,7 @@ impl Holder {
     pub(crate) fn genesis(&self) -> Option<Genesis> {
         match self {
             Holder::Local(_) => None,
+            #[cfg(feature = "etcd")]
             Holder::Etcd(h) => h.genesis(),
         }
     }
@@ -107,6 +118,7 @@ impl Holder {
     pub(crate) fn record(&self) -> Option<(String, u64)> {
         match self {
             Holder::Local(_) => None,
+            #[cfg(feature = "etcd")]
             Holder::Etcd(h) => h.record(),
         }
     }
@@ -116,6 +128,7 @@ impl Holder {
     pub(crate) async fn persist(&self, tick: u64) -> Result<u64, CoordError> {
         match self {
             Holder::Local(h) => h.persist(tick).await,
+            #[cfg(feature = "etcd")]
             Holder::Etcd(h) => h.persist(tick).await,
         }
     }
@@ -126,6 +139,7 @@ impl Holder {
     pub(crate) async fn lower_mark(&self, bound: u64) -> Result<Option<u64>, CoordError> {
         match self {
             Holder::Local(h) => h.lower_mark(bound).await,
+            #[cfg(feature = "etcd")]
             Holder::Etcd(h) => h.lower_mark(bound).await,
         }
     }
@@ -134,6 +148,7 @@ impl Holder {
     pub(crate) fn fence_deadline(&self) -> Option<Instant> {
         match self {
             Holder::Local(_) => None,
+            #[cfg(feature = "etcd")]
             Holder::Etcd(h) => Some(h.fence_deadline()),
         }
     }
@@ -142,6 +157,7 @@ impl Holder {
     pub(crate) fn lease(&self) -> Option<LeaseStatus> {
         match self {
             Holder::Local(_) => None,
+            #[cfg(feature = "etcd")]
             Holder::Etcd(h) => Some(h.lease()),
         }
     }
@@ -150,6 +166,7 @@ impl Holder {
     pub(crate) fn describe(&self) -> String {
         match self {
             Holder::Local(h) => h.describe(),
+            #[cfg(feature = "etcd")]
             Holder::Etcd(h) => h.describe(),
         }
     }
@@ -161,6 +178,7 @@ impl Holder {
                 h.release();
                 Ok(())
             }
+            #[cfg(feature = "etcd")]
             Holder::Etcd(h) => (*h).release().await,
         }
     }

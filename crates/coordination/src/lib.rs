@@ -8,6 +8,7 @@
 //! Two backends:
 //! - [`Backend::Local`]: a state directory on one host (`flock` per slot, fsynced marks);
 //! - [`Backend::Etcd`]: an etcd cluster (leases, ownership-checked transactions), for clusters.
+//!   Behind the `etcd` feature, on by default.
 //!
 //! The protocol is described in [`node`] and in `docs/PROTOCOL.md`.
 //!
@@ -37,6 +38,7 @@ mod window;
 
 pub use backend::Backend;
 pub use error::CoordError;
+#[cfg(feature = "etcd")]
 pub use etcd::{ClockSkewPolicy, EtcdOptions};
 pub use identity::HolderIdentity;
 pub use local::LocalOptions;

@@ -20,21 +20,38 @@
 //! - `cluster_status.rs`: the listing behind `snowdrift cluster status`.
 //!
 //! The protocol and the argument for why it cannot repeat an ID are in `docs/PROTOCOL.md`.
+//!
+//! Everything that talks to etcd is behind the `etcd` feature (on by default); `record.rs` and
+//! `reset.rs` are pure and always built, because the node keeps its store memory either way.
 
+#[cfg(feature = "etcd")]
 mod claim;
+#[cfg(feature = "etcd")]
 mod client;
+#[cfg(feature = "etcd")]
 mod clock_check;
+#[cfg(feature = "etcd")]
 mod cluster_status;
+#[cfg(feature = "etcd")]
 mod holder;
+#[cfg(feature = "etcd")]
 mod join;
+#[cfg(feature = "etcd")]
 mod keys;
+#[cfg(feature = "etcd")]
 mod lease;
+#[cfg(feature = "etcd")]
 mod options;
+#[cfg(feature = "etcd")]
 mod persist;
 pub mod record;
 pub mod reset;
+#[cfg(feature = "etcd")]
 mod snapshot;
 
+#[cfg(feature = "etcd")]
 pub use cluster_status::{cluster_status, ClusterStatus, SlotReport};
+#[cfg(feature = "etcd")]
 pub(crate) use holder::EtcdHolder;
+#[cfg(feature = "etcd")]
 pub use options::{ClockSkewPolicy, EtcdOptions};
