@@ -11,7 +11,7 @@
 //! followed, so IDs never go backwards within a run. A forward step is adopted (the wall clock
 //! is assumed to have been corrected) and counted too.
 
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -34,6 +34,9 @@ struct Ticker {
     backward_steps: AtomicU64,
     /// Wall time minus our time at the last comparison, in ms (negative: wall is behind).
     wall_offset_ms: AtomicI64,
+    /// The process whose ticker thread is running: a child made by `fork()` inherits the
+    /// ticker's memory but not its thread, and tells so by a different process ID.
+    ticking_pid: AtomicU32,
 }
 
 static TICKER: OnceLock<Ticker> = OnceLock::new();
@@ -49,15 +52,10 @@ impl Ticker {
                 forward_steps: AtomicU64::new(0),
                 backward_steps: AtomicU64::new(0),
                 wall_offset_ms: AtomicI64::new(0),
+                ticking_pid: AtomicU32::new(std::process::id()),
             };
             ticker.publish();
-            // If the thread cannot be spawned, readers still make progress: `wait_until_ms`
-            // publishes the precise time itself, so the clock degrades to "updated on wait".
-            let _ = std::thread::Builder::new()
-                .name("snowdrift-clock".into())
-                // `wait`, not `get`: this thread can start before `get_or_init` has stored the
-                // ticker, and `get` would then return `None` and leave the clock frozen.
-                .spawn(|| TICKER.wait().run());
+            spawn_ticker_thread();
             ticker
         })
     }
@@ -109,6 +107,17 @@ impl Ticker {
     }
 }
 
+/// Starts the thread that publishes each millisecond.
+fn spawn_ticker_thread() {
+    // If the thread cannot be spawned, readers still make progress: `wait_until_ms` publishes
+    // the precise time itself, so the clock degrades to "updated on wait".
+    let _ = std::thread::Builder::new()
+        .name("snowdrift-clock".into())
+        // `wait`, not `get`: this thread can start before `get_or_init` has stored the
+        // ticker, and `get` would then return `None` and leave the clock frozen.
+        .spawn(|| TICKER.wait().run());
+}
+
 fn wall_unix_us() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -150,6 +159,32 @@ impl SystemClock {
     pub fn new() -> SystemClock {
         SystemClock {
             ticker: Ticker::start(),
+        }
+    }
+
+    /// Starts the ticker thread again in a child made by `fork()`; does nothing elsewhere.
+    ///
+    /// Threads do not survive a fork, so without this a child's clock stays at the moment of
+    /// the fork and moves only when a call waits for a later millisecond: its IDs stay unique
+    /// but their times fall behind. Call it in the child, before it makes IDs (the Python
+    /// bindings call it from an `os.register_at_fork` handler). It spawns a thread, so it is not
+    /// meant for a `pthread_atfork` handler.
+    ///
+    /// ```
+    /// use snowdrift::clock::SystemClock;
+    /// let clock = SystemClock::new();
+    /// SystemClock::restart_after_fork(); // not a forked child: the running ticker is kept
+    /// # let _ = clock;
+    /// ```
+    pub fn restart_after_fork() {
+        let Some(ticker) = TICKER.get() else {
+            // No clock was started before the fork; the first `new()` starts one.
+            return;
+        };
+        let me = std::process::id();
+        if ticker.ticking_pid.swap(me, Ordering::AcqRel) != me {
+            ticker.publish();
+            spawn_ticker_thread();
         }
     }
 
