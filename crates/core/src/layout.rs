@@ -179,13 +179,21 @@ impl Layout {
         self.epoch_ms + tick * self.unit_ms
     }
 
-    pub(crate) const fn machine_shift(&self) -> u32 {
+    /// How far the machine field is shifted left in an ID (the sequence width).
+    pub const fn machine_shift(&self) -> u32 {
         self.sequence_bits as u32
     }
-    pub(crate) const fn datacenter_shift(&self) -> u32 {
+    /// How far the datacenter field is shifted left in an ID.
+    pub const fn datacenter_shift(&self) -> u32 {
         self.sequence_bits as u32 + self.machine_bits as u32
     }
-    pub(crate) const fn timestamp_shift(&self) -> u32 {
+    /// How far the timestamp field is shifted left in an ID.
+    ///
+    /// ```
+    /// let layout = snowdrift::Layout::default();
+    /// assert_eq!((layout.machine_shift(), layout.datacenter_shift(), layout.timestamp_shift()), (12, 17, 22));
+    /// ```
+    pub const fn timestamp_shift(&self) -> u32 {
         self.datacenter_shift() + self.datacenter_bits as u32
     }
 
