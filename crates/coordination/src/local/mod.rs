@@ -14,7 +14,7 @@ mod high_water;
 pub(crate) mod layout_pin;
 mod slot_lock;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use snowdrift::Layout;
@@ -24,6 +24,21 @@ use crate::identity::HolderIdentity;
 use crate::MachineChoice;
 use high_water::HighWaterFile;
 use slot_lock::{Attempt, SlotLock};
+
+/// The lock file of a slot: `<data-dir>/slots/dc-<D>-machine-<M>.lock`. The slot belongs to
+/// whoever holds an exclusive `flock` on it. (A process forked from the holder shares that lock
+/// through its inherited descriptor; the Python bindings close it in the child, by this path.)
+///
+/// ```
+/// use std::path::Path;
+/// let path = snowdrift_coordination::local::slot_lock_path(Path::new("/srv/ids"), 1, 7);
+/// assert_eq!(path, Path::new("/srv/ids/slots/dc-1-machine-7.lock"));
+/// ```
+pub fn slot_lock_path(data_dir: &Path, datacenter: u64, machine: u64) -> PathBuf {
+    data_dir
+        .join("slots")
+        .join(format!("dc-{datacenter}-machine-{machine}.lock"))
+}
 
 /// Settings of the local backend.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,10 +90,10 @@ impl LocalHolder {
             MachineChoice::Auto => (0..=layout.max_machine()).collect(),
         };
         for machine in &candidates {
-            let stem = format!("dc-{}-machine-{}", options.datacenter, machine);
-            match SlotLock::try_acquire(&slots_dir.join(format!("{stem}.lock")), me)? {
+            let lock_path = slot_lock_path(&options.data_dir, options.datacenter, *machine);
+            match SlotLock::try_acquire(&lock_path, me)? {
                 Attempt::Acquired(lock) => {
-                    let high_water = HighWaterFile::new(slots_dir.join(format!("{stem}.hwm")));
+                    let high_water = HighWaterFile::new(lock_path.with_extension("hwm"));
                     let previous = high_water.read()?;
                     return Ok(LocalHolder {
                         datacenter: options.datacenter,
