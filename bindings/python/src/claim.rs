@@ -11,8 +11,9 @@
 //! A child made by `fork()` shares its parent's memory image, hence its generator and its
 //! slot. An `os.register_at_fork(after_in_child=...)` handler (registered when the module is
 //! imported) fences every inherited generator in the child and drops its inherited session
-//! (which leaks it, see [`crate::session`]). The child's first ID then claims a slot of its
-//! own, the lowest free one in the same datacenter, before it is issued.
+//! (which leaks it, see [`crate::session`]) and closes its descriptor of the parent's lock
+//! (see [`crate::inherited`]). The child's first ID then claims a slot of its own, the lowest
+//! free one in the same datacenter, before it is issued.
 //!
 //! # Locks and the GIL
 //! The registry and each claim's state are locked only by threads attached to the interpreter
@@ -126,10 +127,20 @@ impl ClaimCore {
         }
     }
 
-    /// In a forked child: stop the inherited generator, forget the inherited session.
+    /// In a forked child: stop the inherited generator, forget the inherited session, and close
+    /// the inherited descriptor of the parent's slot lock (see [`crate::inherited`]).
     fn after_fork_in_child(&self) {
-        self.hot.load().fence();
+        let hot = self.hot.load_full();
+        hot.fence();
         let inherited = lock(&self.state).session.take();
+        if inherited.is_some() {
+            let path = snowdrift_coordination::local::slot_lock_path(
+                &self.settings.data_dir,
+                hot.datacenter_id(),
+                hot.machine_id(),
+            );
+            crate::inherited::close_descriptors_of(&path);
+        }
         drop(inherited); // leaked by `Session::drop`: it belongs to the parent
     }
 

@@ -5,7 +5,8 @@
 //! The pure-Python package `snowdrift` (in `python/`) re-exports everything here and carries
 //! the type stubs. Each file holds one concern: [`args`] reads arguments with the design's
 //! messages, [`errors`] maps errors to the exception hierarchy, [`generator`], [`block`],
-//! [`model`], [`layout`] and [`decode`] are the classes, [`claim`] and [`session`] the slots.
+//! [`model`], [`layout`] and [`decode`] are the classes; [`claim`], [`session`] and
+//! [`inherited`] hold the slots.
 
 mod args;
 mod block;
@@ -13,6 +14,7 @@ mod claim;
 mod decode;
 mod errors;
 mod generator;
+mod inherited;
 mod layout;
 mod model;
 mod session;

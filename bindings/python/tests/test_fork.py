@@ -8,6 +8,7 @@ gunicorn pattern), and that the child's clock keeps following the wall clock."""
 import atexit
 import multiprocessing
 import os
+import signal
 import time
 from array import array
 
@@ -16,7 +17,7 @@ import pytest
 import snowdrift
 
 import forkwork
-from conftest import python
+from conftest import python, spawn_python
 
 
 def _wait(pid, timeout=60):
@@ -133,6 +134,44 @@ def test_a_child_of_a_fixed_slot_takes_a_free_one_and_leaves_the_parents_lock(da
     assert other.stdout.strip() == "slot_held", other.stderr
     assert parent.generate_id() > first
     parent.close()
+
+
+def test_a_child_does_not_keep_its_dead_parents_slot_locked(data_dir):
+    # The child inherits the descriptor on which its parent holds the slot's flock. Unless the
+    # child closes it, the slot stays locked after the parent is killed, for as long as the
+    # child lives, and a restarted parent cannot take its slot back.
+    family = spawn_python(
+        f"""
+        import os, time, snowdrift
+        g = snowdrift.claim({str(data_dir)!r}, machine_id=3, window=0.2)
+        g.generate_id()
+        pid = os.fork()
+        if pid == 0:
+            g.generate_id()
+            print("child", os.getpid(), g.machine_id, flush=True)
+            time.sleep(60)
+            os._exit(0)
+        time.sleep(60)
+        """
+    )
+    child_pid = None
+    try:
+        word, child_pid, child_machine = family.stdout.readline().split()
+        assert word == "child" and int(child_machine) != 3
+        child_pid = int(child_pid)
+        family.kill()
+        family.wait(timeout=30)
+        os.kill(child_pid, 0)  # the child lives on
+        with snowdrift.claim(data_dir, machine_id=3, window=0.2) as g:
+            assert g.machine_id == 3
+    finally:
+        family.kill()
+        family.wait(timeout=30)
+        if child_pid is not None:
+            try:
+                os.kill(child_pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 def test_a_forked_childs_clock_follows_the_wall_clock(data_dir, tmp_path):
