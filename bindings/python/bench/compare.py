@@ -61,28 +61,41 @@ def block_calls(reserve, size):
 
 
 def measure(run, seconds, threads):
-    """IDs per second of `run` on `threads` threads sharing the generator."""
+    """(IDs per wall-clock second, IDs per CPU second of this process) of `run` on `threads`
+    threads sharing the generator. The CPU figure is robust to other load on the machine; the
+    wall-clock one is what a caller sees, and the only one a ceiling applies to."""
+    cpu_start = time.process_time()
     if threads == 1:
         start = time.perf_counter()
         made = run(start + seconds)
-        return made / (time.perf_counter() - start)
-    counts = [0] * threads
-    barrier = threading.Barrier(threads + 1)
+    else:
+        counts = [0] * threads
+        barrier = threading.Barrier(threads + 1)
+        deadline = [0.0]
 
-    def worker(i):
+        def worker(i):
+            barrier.wait()
+            counts[i] = run(deadline[0])
+
+        pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
+        for t in pool:
+            t.start()
+        start = time.perf_counter()
+        deadline[0] = start + seconds
         barrier.wait()
-        counts[i] = run(deadline[0])
+        for t in pool:
+            t.join()
+        made = sum(counts)
+    wall = time.perf_counter() - start
+    cpu = max(time.process_time() - cpu_start, 1e-9)
+    return made / wall, made / cpu
 
-    deadline = [0.0]
-    pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
-    for t in pool:
-        t.start()
-    start = time.perf_counter()
-    deadline[0] = start + seconds
-    barrier.wait()
-    for t in pool:
-        t.join()
-    return sum(counts) / (time.perf_counter() - start)
+
+def machine_busy():
+    """CPU ticks the whole machine spent busy so far (user + nice + system + irq + softirq)."""
+    with open("/proc/stat") as f:
+        fields = f.readline().split()
+    return sum(int(fields[i]) for i in (1, 2, 3, 6, 7))
 
 
 def cases(threads, data_dir):
@@ -144,38 +157,59 @@ def main():
         "seconds": args.seconds,
         "results": {},
     }
+    busy_start, own_start, wall_start = machine_busy(), os.times(), time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
         for threads in args.threads:
             table, claimed = cases(threads, os.path.join(tmp, f"state-{threads}"))
             rates = {(name, layout): [] for name, layout, _ in table}
+            cpu_rates = {(name, layout): [] for name, layout, _ in table}
             for _ in range(args.rounds):
                 for name, layout, run in table:
-                    rates[(name, layout)].append(measure(run, args.seconds, threads))
+                    wall, cpu = measure(run, args.seconds, threads)
+                    rates[(name, layout)].append(wall)
+                    cpu_rates[(name, layout)].append(cpu)
             claimed.close()
-            baseline = {layout: rates[("pure-Python design", layout)] for _, layout, _ in table if ("pure-Python design", layout) in rates}
-            print(f"\n== {threads} thread(s), {args.rounds} rounds of {args.seconds} s per case (median, min-max)")
-            print(f"{'case':32} {'layout':24} {'IDs/s':>14} {'range':>25} {'× pure Python':>14}")
+            print(f"\n== {threads} thread(s), {args.rounds} rounds of {args.seconds} s per case (medians)")
+            print(
+                f"{'case':32} {'layout':24} {'IDs/s':>14} {'min-max':>27} {'× pure Py':>10}"
+                f" {'IDs/CPU-s':>14} {'× pure Py':>10}"
+            )
             results = []
             for name, layout, _ in table:
-                series = rates[(name, layout)]
-                base = baseline.get(layout)
-                ratios = [r / b for r, b in zip(series, base)] if base else None
-                entry = {
-                    "case": name,
-                    "layout": layout,
-                    "median_ids_per_s": statistics.median(series),
-                    "min": min(series),
-                    "max": max(series),
-                    "ratio_to_pure_python_median": statistics.median(ratios) if ratios else None,
-                    "rounds": series,
-                }
+                entry = {"case": name, "layout": layout}
+                for key, series_of in (("wall", rates), ("cpu", cpu_rates)):
+                    series = series_of[(name, layout)]
+                    base = series_of.get(("pure-Python design", layout))
+                    ratios = [r / b for r, b in zip(series, base)] if base else None
+                    entry[key] = {
+                        "median_ids_per_s": statistics.median(series),
+                        "min": min(series),
+                        "max": max(series),
+                        "ratio_to_pure_python_median": statistics.median(ratios) if ratios else None,
+                        "rounds": series,
+                    }
                 results.append(entry)
-                ratio = f"{entry['ratio_to_pure_python_median']:.1f}×" if ratios else "-"
+
+                def ratio(key):
+                    value = entry[key]["ratio_to_pure_python_median"]
+                    return f"{value:.1f}×" if value is not None else "-"
+
+                wall, cpu = entry["wall"], entry["cpu"]
                 print(
-                    f"{name:32} {layout:24} {entry['median_ids_per_s']:>14,.0f} "
-                    f"{entry['min']:>12,.0f}-{entry['max']:<12,.0f} {ratio:>14}"
+                    f"{name:32} {layout:24} {wall['median_ids_per_s']:>14,.0f} "
+                    f"{wall['min']:>13,.0f}-{wall['max']:<13,.0f} {ratio('wall'):>10}"
+                    f" {cpu['median_ids_per_s']:>14,.0f} {ratio('cpu'):>10}"
                 )
             report["results"][str(threads)] = results
+    # How much of the machine other processes used meanwhile: the noise of this run.
+    elapsed = time.monotonic() - wall_start
+    ticks = os.sysconf("SC_CLK_TCK")
+    own = os.times()
+    own_s = (own.user - own_start.user) + (own.system - own_start.system)
+    machine_s = (machine_busy() - busy_start) / ticks
+    others = max(machine_s - own_s, 0.0) / (elapsed * (os.cpu_count() or 1))
+    report["others_share_of_machine"] = others
+    print(f"\nother processes used {others:.0%} of the machine during the run ({elapsed:.0f} s)")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=2)
