@@ -319,7 +319,10 @@ fn seconds(value: f64, what: &str) -> PyResult<Duration> {
 /// clock that is behind the mark (after a crash, or with the clock set back), or raises
 /// `ClockBehind`, and never repeats an ID.
 #[pyfunction]
-#[pyo3(signature = (data_dir, datacenter_id=None, machine_id=None, *, layout=None, window=2.0, startup_max_wait=5.0))]
+#[pyo3(
+    signature = (data_dir, datacenter_id=None, machine_id=None, *, layout=None, window=2.0, startup_max_wait=5.0),
+    text_signature = "(data_dir, datacenter_id=0, machine_id='auto', *, layout=None, window=2.0, startup_max_wait=5.0)"
+)]
 pub fn claim(
     py: Python<'_>,
     data_dir: PathBuf,

@@ -63,7 +63,10 @@ impl PyLayout {
 impl PyLayout {
     /// A custom layout; the defaults are the design's 41/5/5/12 from 2021-01-01T00:00:00Z.
     #[new]
-    #[pyo3(signature = (timestamp_bits=41, datacenter_bits=5, machine_bits=5, sequence_bits=12, epoch=DEFAULT_EPOCH_MS, unit_ms=1))]
+    #[pyo3(
+        signature = (timestamp_bits=41, datacenter_bits=5, machine_bits=5, sequence_bits=12, epoch=DEFAULT_EPOCH_MS, unit_ms=1),
+        text_signature = "(timestamp_bits=41, datacenter_bits=5, machine_bits=5, sequence_bits=12, epoch=1609459200000, unit_ms=1)"
+    )]
     fn py_new(
         timestamp_bits: u8,
         datacenter_bits: u8,

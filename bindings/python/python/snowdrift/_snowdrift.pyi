@@ -2,8 +2,33 @@
 
 import datetime
 import os
+import pathlib
 from types import TracebackType
 from typing import Iterator, List, Optional, Type, Union
+
+from typing_extensions import final
+
+__all__ = [
+    "DEFAULT_EPOCH",
+    "ClaimedGenerator",
+    "ClockBehind",
+    "Datacenter",
+    "Error",
+    "IDBlock",
+    "IDBlockIterator",
+    "IDGenerator",
+    "IDParts",
+    "IDSystem",
+    "Layout",
+    "LayoutExhausted",
+    "SlotsExhausted",
+    "__version__",
+    "_after_fork_in_child",
+    "_close_all",
+    "claim",
+    "decode",
+    "encode",
+]
 
 DEFAULT_EPOCH: int
 """2021-01-01T00:00:00Z in Unix milliseconds: 1609459200000."""
@@ -24,18 +49,19 @@ class LayoutExhausted(Error):
 class SlotsExhausted(Error):
     """Every machine slot of the datacenter is taken in the state directory."""
 
+@final
 class Layout:
     """The bit layout of an ID: widths, epoch (Unix ms) and tick length (ms)."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         timestamp_bits: int = 41,
         datacenter_bits: int = 5,
         machine_bits: int = 5,
         sequence_bits: int = 12,
         epoch: int = 1609459200000,
         unit_ms: int = 1,
-    ) -> None: ...
+    ) -> "Layout": ...
     @staticmethod
     def preset(name: str) -> "Layout": ...
     @staticmethod
@@ -77,6 +103,7 @@ class Layout:
     def lifetime(self) -> datetime.timedelta: ...
     def ends(self) -> datetime.datetime: ...
 
+@final
 class IDBlock:
     """Consecutive IDs from one reservation; no int is made until asked for."""
 
@@ -88,20 +115,24 @@ class IDBlock:
     def __len__(self) -> int: ...
     def __iter__(self) -> Iterator[int]: ...
 
+@final
+@final
 class IDBlockIterator(Iterator[int]):
     def __next__(self) -> int: ...
+    def __length_hint__(self) -> int: ...
 
+@final
 class IDGenerator:
     """Thread-safe generator for one (datacenter, machine) slot; in-process only."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         datacenter_id: int,
         machine_id: int,
         epoch: Optional[int] = None,
         *,
         layout: Optional[Layout] = None,
-    ) -> None: ...
+    ) -> "IDGenerator": ...
     def generate_id(self) -> int: ...
     def next_ids(self, count: int) -> List[int]: ...
     def next_block(self, count: int) -> IDBlock: ...
@@ -134,17 +165,18 @@ class IDGenerator:
     @property
     def timestamp_shift(self) -> int: ...
 
+@final
 class Datacenter:
     """The generators of one datacenter, machines 0..workers; in-process only."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         datacenter_id: int,
         workers: int,
         epoch: Optional[int] = None,
         *,
         layout: Optional[Layout] = None,
-    ) -> None: ...
+    ) -> "Datacenter": ...
     def get_worker(self, machine_id: int) -> IDGenerator: ...
     @property
     def workers(self) -> List[IDGenerator]: ...
@@ -156,17 +188,18 @@ class Datacenter:
     def layout(self) -> Layout: ...
     def __len__(self) -> int: ...
 
+@final
 class IDSystem:
     """Every datacenter of a system; in-process only (use claim() across processes)."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         datacenters: int,
         workers_per_datacenter: int,
         epoch: Optional[int] = None,
         *,
         layout: Optional[Layout] = None,
-    ) -> None: ...
+    ) -> "IDSystem": ...
     def get_generator(self, datacenter_id: int, machine_id: int) -> IDGenerator: ...
     @property
     def datacenters(self) -> List[Datacenter]: ...
@@ -175,6 +208,7 @@ class IDSystem:
     @property
     def layout(self) -> Layout: ...
 
+@final
 class IDParts:
     """An ID's fields under a layout, and when it was made."""
 
@@ -195,6 +229,7 @@ class IDParts:
     @property
     def layout(self) -> Layout: ...
 
+@final
 class ClaimedGenerator:
     """A generator holding its own slot in a state directory (see claim())."""
 
@@ -214,7 +249,7 @@ class ClaimedGenerator:
     @property
     def layout(self) -> Layout: ...
     @property
-    def data_dir(self) -> str: ...
+    def data_dir(self) -> pathlib.Path: ...
     def __enter__(self) -> "ClaimedGenerator": ...
     def __exit__(
         self,
@@ -238,3 +273,5 @@ def decode(
     encoding: Optional[str] = None,
 ) -> IDParts: ...
 def encode(id: Union[int, str], encoding: str = "base32") -> str: ...
+def _after_fork_in_child() -> None: ...
+def _close_all() -> None: ...
