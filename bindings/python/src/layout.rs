@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDateTime, PyDelta};
 use snowdrift::{Layout, Preset, DEFAULT_EPOCH_MS};
@@ -64,22 +65,37 @@ impl PyLayout {
     /// A custom layout; the defaults are the design's 41/5/5/12 from 2021-01-01T00:00:00Z.
     #[new]
     #[pyo3(
-        signature = (timestamp_bits=41, datacenter_bits=5, machine_bits=5, sequence_bits=12, epoch=DEFAULT_EPOCH_MS, unit_ms=1),
+        signature = (timestamp_bits=41, datacenter_bits=5, machine_bits=5, sequence_bits=12, epoch=DEFAULT_EPOCH_MS as i128, unit_ms=1),
         text_signature = "(timestamp_bits=41, datacenter_bits=5, machine_bits=5, sequence_bits=12, epoch=1609459200000, unit_ms=1)"
     )]
     fn py_new(
-        timestamp_bits: u8,
-        datacenter_bits: u8,
-        machine_bits: u8,
-        sequence_bits: u8,
-        epoch: u64,
-        unit_ms: u64,
+        timestamp_bits: i128,
+        datacenter_bits: i128,
+        machine_bits: i128,
+        sequence_bits: i128,
+        epoch: i128,
+        unit_ms: i128,
     ) -> PyResult<PyLayout> {
+        // Widths beyond 64 cannot be meant; within 0..=64 the core judges the combination.
+        let width = |value: i128, name: &str| {
+            u8::try_from(value)
+                .ok()
+                .filter(|w| *w <= 64)
+                .ok_or_else(|| PyValueError::new_err(format!("{name} must be between 0 and 64")))
+        };
+        let epoch = u64::try_from(epoch).map_err(|_| {
+            PyValueError::new_err(
+                "epoch must be Unix milliseconds: an integer from 0 (1970-01-01) up to now",
+            )
+        })?;
+        let unit_ms = u64::try_from(unit_ms).map_err(|_| {
+            PyValueError::new_err("unit_ms must be a positive number of milliseconds")
+        })?;
         Layout::builder()
-            .timestamp_bits(timestamp_bits)
-            .datacenter_bits(datacenter_bits)
-            .machine_bits(machine_bits)
-            .sequence_bits(sequence_bits)
+            .timestamp_bits(width(timestamp_bits, "timestamp_bits")?)
+            .datacenter_bits(width(datacenter_bits, "datacenter_bits")?)
+            .machine_bits(width(machine_bits, "machine_bits")?)
+            .sequence_bits(width(sequence_bits, "sequence_bits")?)
             .epoch_ms(epoch)
             .unit_ms(unit_ms)
             .build()

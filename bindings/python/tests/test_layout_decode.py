@@ -35,6 +35,9 @@ def test_presets_are_listed_and_unknown_names_refused():
         (dict(timestamp_bits=20, sequence_bits=12), "it must be at least 32 bits"),
         (dict(unit_ms=0), "time unit of 0 ms is not supported"),
         (dict(epoch=10**13), "in the future"),
+        (dict(sequence_bits=-1), "sequence_bits must be between 0 and 64"),
+        (dict(machine_bits=300), "machine_bits must be between 0 and 64"),
+        (dict(epoch=-5), "epoch must be Unix milliseconds"),
     ],
 )
 def test_custom_layouts_are_validated_with_the_cores_messages(kwargs, message):
