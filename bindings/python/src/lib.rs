@@ -3,10 +3,10 @@
 //! which gives each process its own slot in a `snowdrift serve` state directory.
 //!
 //! The pure-Python package `snowdrift` (in `python/`) re-exports everything here and carries
-//! the type stubs. Each file holds one concern: [`args`] reads arguments with the design's
-//! messages, [`errors`] maps errors to the exception hierarchy, [`generator`], [`block`],
-//! [`model`], [`layout`] and [`decode`] are the classes; [`claim`], [`session`] and
-//! [`inherited`] hold the slots.
+//! the type stubs. Each file holds one concern: `args.rs` reads arguments with the design's
+//! messages, `errors.rs` maps errors to the exception hierarchy; `generator.rs`, `block.rs`,
+//! `model.rs`, `layout.rs` and `decode.rs` are the classes; `claim.rs`, `session.rs` and
+//! `inherited.rs` hold the slots.
 
 mod args;
 mod block;
