@@ -66,7 +66,9 @@ pub(crate) fn coord_error(error: CoordError) -> PyErr {
     let code = error.code();
     match error {
         CoordError::Generator(inner) => core_error(inner),
-        CoordError::Config(_) => PyValueError::new_err(error.to_string()),
+        CoordError::Config(_) | CoordError::Setting { .. } => {
+            PyValueError::new_err(error.to_string())
+        }
         CoordError::SlotsExhausted { .. } => with_code::<SlotsExhausted>(error.to_string(), code),
         CoordError::ClockBehindHighWater { .. } => {
             with_code::<ClockBehind>(error.to_string(), code)
