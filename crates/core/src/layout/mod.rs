@@ -2,15 +2,24 @@
 //!
 //! A [`Layout`] is the only thing that knows how the four fields are packed into 64 bits, from
 //! the most significant end: `| timestamp | datacenter | machine | sequence |`. It is validated
-//! once, when built, so every later compose and decompose can trust it. Presets cover the
-//! well-known Snowflake variants, and [`LayoutSpec`] is the plain form used in config files.
+//! once, when built, so every later compose and decompose can trust it. The module is split by
+//! concern: this file holds the layout and its bit arithmetic, `builder.rs` the builder,
+//! `spec.rs` the plain form used in config files and the validation rules, and `preset.rs` the
+//! well-known Snowflake variants.
+
+mod builder;
+mod preset;
+mod spec;
 
 use std::fmt;
-use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, Result};
 use crate::id::{Id, IdParts};
+
+pub use builder::LayoutBuilder;
+pub use preset::Preset;
+pub use spec::LayoutSpec;
 
 /// The default epoch, 2021-01-01T00:00:00Z, in Unix milliseconds.
 pub const DEFAULT_EPOCH_MS: u64 = 1_609_459_200_000;
@@ -307,267 +316,5 @@ impl fmt::Display for Layout {
             humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(self.epoch_ms)),
             self.unit_ms
         )
-    }
-}
-
-/// Builds a [`Layout`], validating it in [`LayoutBuilder::build`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LayoutBuilder {
-    spec: LayoutSpec,
-}
-
-impl Default for LayoutBuilder {
-    fn default() -> Self {
-        LayoutBuilder {
-            spec: LayoutSpec::from(Layout::default()),
-        }
-    }
-}
-
-impl LayoutBuilder {
-    /// Width of the timestamp field (at least 32).
-    pub fn timestamp_bits(mut self, bits: u8) -> Self {
-        self.spec.timestamp_bits = bits;
-        self
-    }
-    /// Width of the datacenter field (may be 0).
-    pub fn datacenter_bits(mut self, bits: u8) -> Self {
-        self.spec.datacenter_bits = bits;
-        self
-    }
-    /// Width of the machine field (may be 0).
-    pub fn machine_bits(mut self, bits: u8) -> Self {
-        self.spec.machine_bits = bits;
-        self
-    }
-    /// Width of the sequence field (may be 0).
-    pub fn sequence_bits(mut self, bits: u8) -> Self {
-        self.spec.sequence_bits = bits;
-        self
-    }
-    /// The custom epoch, in Unix milliseconds; it must not lie in the future.
-    pub fn epoch_ms(mut self, epoch_ms: u64) -> Self {
-        self.spec.epoch_ms = epoch_ms;
-        self
-    }
-    /// Length of one tick in milliseconds: 1 (default) up to 1000; Sonyflake uses 10.
-    pub fn unit_ms(mut self, unit_ms: u64) -> Self {
-        self.spec.unit_ms = unit_ms;
-        self
-    }
-    /// Validates against the current wall-clock time.
-    pub fn build(self) -> Result<Layout> {
-        self.spec.validate()
-    }
-    /// Validates against a given "now" in Unix milliseconds (for tests and replays).
-    pub fn build_at(self, now_unix_ms: u64) -> Result<Layout> {
-        self.spec.validate_at(now_unix_ms)
-    }
-}
-
-/// The plain, unvalidated form of a layout, as written in a config file.
-///
-/// ```
-/// use snowdrift::{Layout, LayoutSpec};
-/// let spec = LayoutSpec { timestamp_bits: 41, datacenter_bits: 5, machine_bits: 5,
-///     sequence_bits: 12, epoch_ms: 1_609_459_200_000, unit_ms: 1 };
-/// assert_eq!(Layout::try_from(spec)?, Layout::default());
-/// # Ok::<(), snowdrift::Error>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
-pub struct LayoutSpec {
-    /// Width of the timestamp field.
-    pub timestamp_bits: u8,
-    /// Width of the datacenter field.
-    pub datacenter_bits: u8,
-    /// Width of the machine field.
-    pub machine_bits: u8,
-    /// Width of the sequence field.
-    pub sequence_bits: u8,
-    /// The custom epoch, in Unix milliseconds.
-    pub epoch_ms: u64,
-    /// Length of one tick in milliseconds.
-    #[cfg_attr(feature = "serde", serde(default = "default_unit_ms"))]
-    pub unit_ms: u64,
-}
-
-#[cfg(feature = "serde")]
-fn default_unit_ms() -> u64 {
-    1
-}
-
-impl LayoutSpec {
-    /// Validates against the current wall-clock time.
-    pub fn validate(&self) -> Result<Layout> {
-        self.validate_at(unix_ms_now())
-    }
-
-    /// Validates against a given "now" in Unix milliseconds.
-    pub fn validate_at(&self, now_unix_ms: u64) -> Result<Layout> {
-        let total = self.timestamp_bits as u32
-            + self.datacenter_bits as u32
-            + self.machine_bits as u32
-            + self.sequence_bits as u32;
-        if total > 64 {
-            return Err(Error::LayoutTooWide {
-                total,
-                timestamp: self.timestamp_bits,
-                datacenter: self.datacenter_bits,
-                machine: self.machine_bits,
-                sequence: self.sequence_bits,
-            });
-        }
-        if self.timestamp_bits < MIN_TIMESTAMP_BITS {
-            return Err(Error::TimestampTooNarrow {
-                bits: self.timestamp_bits,
-                min: MIN_TIMESTAMP_BITS,
-            });
-        }
-        if self.unit_ms == 0 || self.unit_ms > MAX_UNIT_MS {
-            return Err(Error::InvalidTimeUnit {
-                unit_ms: self.unit_ms,
-                max: MAX_UNIT_MS,
-            });
-        }
-        if self.epoch_ms > now_unix_ms {
-            return Err(Error::EpochInFuture {
-                epoch_ms: self.epoch_ms,
-                ahead_ms: self.epoch_ms - now_unix_ms,
-            });
-        }
-        let layout = Layout {
-            timestamp_bits: self.timestamp_bits,
-            datacenter_bits: self.datacenter_bits,
-            machine_bits: self.machine_bits,
-            sequence_bits: self.sequence_bits,
-            epoch_ms: self.epoch_ms,
-            unit_ms: self.unit_ms,
-        };
-        // The end of time must be representable in Unix milliseconds.
-        layout
-            .max_tick()
-            .checked_mul(layout.unit_ms)
-            .and_then(|span| span.checked_add(layout.epoch_ms))
-            .ok_or(Error::TimestampOutOfRange {
-                value: layout.max_tick(),
-                max: (u64::MAX - layout.epoch_ms) / layout.unit_ms,
-            })?;
-        Ok(layout)
-    }
-}
-
-impl From<Layout> for LayoutSpec {
-    fn from(layout: Layout) -> Self {
-        LayoutSpec {
-            timestamp_bits: layout.timestamp_bits,
-            datacenter_bits: layout.datacenter_bits,
-            machine_bits: layout.machine_bits,
-            sequence_bits: layout.sequence_bits,
-            epoch_ms: layout.epoch_ms,
-            unit_ms: layout.unit_ms,
-        }
-    }
-}
-
-impl TryFrom<LayoutSpec> for Layout {
-    type Error = Error;
-    fn try_from(spec: LayoutSpec) -> Result<Layout> {
-        spec.validate()
-    }
-}
-
-pub(crate) fn unix_ms_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
-/// The well-known layouts.
-///
-/// | preset | widths (time/dc/machine/seq) | epoch | positive `i64` |
-/// |---|---|---|---|
-/// | `snowdrift` | 41/5/5/12 | 2021-01-01 | yes |
-/// | `twitter` | 41/5/5/12 | 1288834974657 (2010-11-04) | yes |
-/// | `discord` | 42/5/5/12 | 1420070400000 (2015-01-01) | **no**: 64 bits |
-/// | `instagram` | 41/0/13/10 (13-bit shard as machine) | 1314220021721 (2011-08-24) | **no**: 64 bits |
-///
-/// ```
-/// use snowdrift::Preset;
-/// let discord: Preset = "discord".parse()?;
-/// assert_eq!(discord.layout().timestamp_bits(), 42);
-/// assert!(!discord.layout().keeps_sign_bit_clear());
-/// # Ok::<(), snowdrift::Error>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Preset {
-    /// Snowdrift's default: 41/5/5/12 from 2021-01-01T00:00:00Z.
-    #[default]
-    Snowdrift,
-    /// Twitter's Snowflake: 41/5/5/12 from 1288834974657.
-    Twitter,
-    /// Discord's snowflakes: 42/5/5/12 from 2015-01-01 (worker = datacenter field, process = machine field).
-    Discord,
-    /// Instagram's IDs: 41-bit time, 13-bit shard (the machine field), 10-bit sequence, from 1314220021721.
-    Instagram,
-}
-
-impl Preset {
-    /// Every preset, in documentation order.
-    pub const ALL: [Preset; 4] = [
-        Preset::Snowdrift,
-        Preset::Twitter,
-        Preset::Discord,
-        Preset::Instagram,
-    ];
-
-    /// The preset's layout.
-    pub const fn layout(self) -> Layout {
-        let (t, d, m, s, epoch_ms) = match self {
-            Preset::Snowdrift => (41, 5, 5, 12, DEFAULT_EPOCH_MS),
-            Preset::Twitter => (41, 5, 5, 12, 1_288_834_974_657),
-            Preset::Discord => (42, 5, 5, 12, 1_420_070_400_000),
-            Preset::Instagram => (41, 0, 13, 10, 1_314_220_021_721),
-        };
-        Layout {
-            timestamp_bits: t,
-            datacenter_bits: d,
-            machine_bits: m,
-            sequence_bits: s,
-            epoch_ms,
-            unit_ms: 1,
-        }
-    }
-
-    /// The preset's name, as accepted by `FromStr` and the CLI.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Preset::Snowdrift => "snowdrift",
-            Preset::Twitter => "twitter",
-            Preset::Discord => "discord",
-            Preset::Instagram => "instagram",
-        }
-    }
-}
-
-impl fmt::Display for Preset {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Preset {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        Preset::ALL
-            .into_iter()
-            .find(|p| p.name().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| Error::UnknownName {
-                kind: "layout preset",
-                name: s.chars().take(64).collect(),
-                expected: "snowdrift, twitter, discord, instagram",
-            })
     }
 }
