@@ -67,6 +67,24 @@ pub enum Error {
         max: u64,
     },
 
+    /// The layout's time would run past the last date an ID's time can be written as.
+    ///
+    /// Every time a layout holds is formatted somewhere (decode, `/v1/info`), so a layout may
+    /// not outlast [`crate::MAX_DATE_UNIX_MS`], the end of the year 262142.
+    #[error(
+        "a {timestamp_bits}-bit timestamp of {unit_ms} ms ticks from this epoch runs past the \
+         year 262142, the last date an id's time can be written as; use at most \
+         {max_timestamp_bits} timestamp bits with this unit and epoch"
+    )]
+    LayoutOutlastsCalendar {
+        /// The timestamp width that was asked for.
+        timestamp_bits: u8,
+        /// The layout's time unit, in milliseconds.
+        unit_ms: u64,
+        /// The widest timestamp that stays within the calendar with this unit and epoch.
+        max_timestamp_bits: u8,
+    },
+
     /// A datacenter ID does not fit the layout's datacenter field.
     #[error("datacenter id {value} is out of range: this layout allows 0..={max}")]
     DatacenterOutOfRange {
@@ -231,6 +249,7 @@ impl Error {
             Error::TimestampTooNarrow { .. } => "timestamp_too_narrow",
             Error::EpochInFuture { .. } => "epoch_in_future",
             Error::InvalidTimeUnit { .. } => "invalid_time_unit",
+            Error::LayoutOutlastsCalendar { .. } => "layout_outlasts_calendar",
             Error::DatacenterOutOfRange { .. } => "datacenter_out_of_range",
             Error::MachineOutOfRange { .. } => "machine_out_of_range",
             Error::SequenceOutOfRange { .. } => "sequence_out_of_range",

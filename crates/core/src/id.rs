@@ -128,8 +128,9 @@ impl IdParts {
     pub fn time(&self, layout: &Layout) -> SystemTime {
         UNIX_EPOCH + Duration::from_millis(self.unix_ms(layout))
     }
-    /// The start of the tick as RFC 3339 in UTC, with milliseconds.
+    /// The start of the tick as RFC 3339 in UTC, with milliseconds, through
+    /// [`crate::format_unix_ms`]: years past 9999 are written `+YYYYY-…`.
     pub fn rfc3339(&self, layout: &Layout) -> String {
-        humantime::format_rfc3339_millis(self.time(layout)).to_string()
+        crate::format_unix_ms(self.unix_ms(layout))
     }
 }

@@ -50,6 +50,7 @@ mod model;
 #[cfg(feature = "serde")]
 pub mod serde_support;
 mod sync;
+mod time_format;
 
 pub use encoding::Encoding;
 pub use error::{Error, Result};
@@ -59,6 +60,7 @@ pub use layout::{
     Layout, LayoutBuilder, LayoutSpec, Preset, DEFAULT_EPOCH_MS, MAX_UNIT_MS, MIN_TIMESTAMP_BITS,
 };
 pub use model::{Datacenter, IdSystem};
+pub use time_format::{format_unix_ms, MAX_DATE_UNIX_MS};
 
 /// Default bound on waiting for a lagging clock; see [`GeneratorBuilder::max_wait`].
 pub use generator::DEFAULT_MAX_WAIT;

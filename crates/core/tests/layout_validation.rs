@@ -245,7 +245,7 @@ fn lifetime_answers_when_the_layout_runs_out() {
     let layout = Layout::default();
     assert_eq!(layout.end_unix_ms(), DEFAULT_EPOCH_MS + (1u64 << 41) - 1);
     assert_eq!(
-        humantime::format_rfc3339_millis(layout.end_time()).to_string(),
+        snowdrift::format_unix_ms(layout.end_unix_ms()),
         "2090-09-07T15:47:35.551Z"
     );
     assert_eq!(layout.lifetime().as_secs() / (365 * 24 * 3600), 69);

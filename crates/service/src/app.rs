@@ -180,7 +180,12 @@ impl App {
             machine: status.machine,
             ready: status.ready,
             max_batch: self.inner.max_batch,
-            started_at: humantime::format_rfc3339_millis(self.inner.started_at).to_string(),
+            started_at: rfc3339_ms(
+                self.inner
+                    .started_at
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as u64),
+            ),
             uptime_seconds: self.inner.started.elapsed().as_secs(),
             clock: ClockInfo {
                 now: rfc3339_ms(layout.unix_ms_of_tick(tick)),

@@ -154,7 +154,7 @@ impl LayoutInfo {
             ids_per_tick: layout.ids_per_tick(),
             ids_per_second_per_worker: layout.ids_per_second_per_worker(),
             positive_i64: layout.keeps_sign_bit_clear(),
-            ends: humantime::format_rfc3339_millis(layout.end_time()).to_string(),
+            ends: rfc3339_ms(layout.end_unix_ms()),
         }
     }
 }
@@ -209,10 +209,9 @@ pub struct ClockInfo {
     pub exhaustion_waits: u64,
 }
 
-/// Unix milliseconds as RFC 3339 UTC with milliseconds.
+/// Unix milliseconds as RFC 3339 UTC with milliseconds (years past 9999 as `+YYYYY`), for every value.
 pub fn rfc3339_ms(unix_ms: u64) -> String {
-    let time = std::time::UNIX_EPOCH + std::time::Duration::from_millis(unix_ms);
-    humantime::format_rfc3339_millis(time).to_string()
+    snowdrift::format_unix_ms(unix_ms)
 }
 
 #[cfg(test)]

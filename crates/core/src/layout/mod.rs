@@ -160,8 +160,10 @@ impl Layout {
     /// When this layout runs out of time.
     ///
     /// ```
-    /// let end = snowdrift::Layout::default().end_time();
-    /// assert_eq!(humantime::format_rfc3339_millis(end).to_string(), "2090-09-07T15:47:35.551Z");
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// let layout = snowdrift::Layout::default();
+    /// assert_eq!(layout.end_time(), UNIX_EPOCH + Duration::from_millis(layout.end_unix_ms()));
+    /// assert_eq!(snowdrift::format_unix_ms(layout.end_unix_ms()), "2090-09-07T15:47:35.551Z");
     /// ```
     pub fn end_time(&self) -> SystemTime {
         UNIX_EPOCH + Duration::from_millis(self.end_unix_ms())
@@ -184,8 +186,12 @@ impl Layout {
         }
     }
     /// The Unix millisecond at which a tick starts.
+    ///
+    /// Total: a tick beyond the layout (as a hand-made [`IdParts`] may hold) saturates at
+    /// `u64::MAX` rather than overflowing; every tick the layout holds is exact.
     pub const fn unix_ms_of_tick(&self, tick: u64) -> u64 {
-        self.epoch_ms + tick * self.unit_ms
+        self.epoch_ms
+            .saturating_add(tick.saturating_mul(self.unit_ms))
     }
 
     /// How far the machine field is shifted left in an ID (the sequence width).
@@ -313,7 +319,7 @@ impl fmt::Display for Layout {
             self.datacenter_bits,
             self.machine_bits,
             self.sequence_bits,
-            humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(self.epoch_ms)),
+            crate::format_unix_ms(self.epoch_ms),
             self.unit_ms
         )
     }

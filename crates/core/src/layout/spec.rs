@@ -4,6 +4,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::{Layout, MAX_UNIT_MS, MIN_TIMESTAMP_BITS};
 use crate::error::{Error, Result};
+use crate::time_format::MAX_DATE_UNIX_MS;
 
 /// The plain, unvalidated form of a layout, as written in a config file.
 ///
@@ -85,17 +86,33 @@ impl LayoutSpec {
             epoch_ms: self.epoch_ms,
             unit_ms: self.unit_ms,
         };
-        // The end of time must be representable in Unix milliseconds.
-        layout
-            .max_tick()
-            .checked_mul(layout.unit_ms)
-            .and_then(|span| span.checked_add(layout.epoch_ms))
-            .ok_or(Error::TimestampOutOfRange {
-                value: layout.max_tick(),
-                max: (u64::MAX - layout.epoch_ms) / layout.unit_ms,
-            })?;
+        // Every time the layout holds must be writable as a date (invariant 8: decode and
+        // `/v1/info` format them), so its last tick may not pass the last date the core
+        // writes. An ended layout is accepted: decoding old IDs is a legitimate use, and it is
+        // the generator that refuses to issue from one.
+        if end_unix_ms(self.epoch_ms, self.timestamp_bits, self.unit_ms)
+            > u128::from(MAX_DATE_UNIX_MS)
+        {
+            return Err(Error::LayoutOutlastsCalendar {
+                timestamp_bits: self.timestamp_bits,
+                unit_ms: self.unit_ms,
+                max_timestamp_bits: (MIN_TIMESTAMP_BITS..self.timestamp_bits)
+                    .rev()
+                    .find(|&bits| {
+                        end_unix_ms(self.epoch_ms, bits, self.unit_ms)
+                            <= u128::from(MAX_DATE_UNIX_MS)
+                    })
+                    .unwrap_or(0),
+            });
+        }
         Ok(layout)
     }
+}
+
+/// The Unix millisecond of a layout's last tick, without overflow for any widths.
+fn end_unix_ms(epoch_ms: u64, timestamp_bits: u8, unit_ms: u64) -> u128 {
+    let max_tick = (1u128 << timestamp_bits.min(64)) - 1;
+    u128::from(epoch_ms) + max_tick * u128::from(unit_ms)
 }
 
 impl From<Layout> for LayoutSpec {

@@ -147,7 +147,7 @@ fn log_started(node: &Node, config: &ServeConfig) {
         floor_tick = status.floor_tick,
         window_until = %window_end,
         window = %humantime::format_duration(config.window),
-        layout_ends = %humantime::format_rfc3339_millis(layout.end_time()),
+        layout_ends = %crate::wire::rfc3339_ms(layout.end_unix_ms()),
         "snowdrift started"
     );
 }
