@@ -213,13 +213,19 @@ pub enum Error {
     Fenced,
 
     /// The layout's timestamp field is used up: no later time can be encoded.
+    ///
+    /// A generator refuses to be built on such a layout, and a running one returns this when
+    /// the clock passes the last tick. Decoding the layout's IDs still works.
     #[error(
-        "the layout ran out of time at tick {max_tick} (its timestamp field is full); \
-         start a new id space with a later epoch or a wider timestamp"
+        "the layout ran out of time: its last tick, {max_tick}, began at {} (its timestamp \
+         field is full); start a new id space with a later epoch or a wider timestamp",
+        crate::format_unix_ms(*.end_unix_ms)
     )]
     LayoutExhausted {
         /// The last tick the layout can encode.
         max_tick: u64,
+        /// When that tick began, in Unix milliseconds ([`crate::Layout::end_unix_ms`]).
+        end_unix_ms: u64,
     },
 }
 
@@ -264,6 +270,16 @@ impl Error {
             Error::CeilingReached { .. } => "ceiling_reached",
             Error::Fenced => "fenced",
             Error::LayoutExhausted { .. } => "layout_exhausted",
+        }
+    }
+}
+
+impl Error {
+    /// The refusal for a layout whose time has run out.
+    pub(crate) fn layout_exhausted(layout: &crate::Layout) -> Error {
+        Error::LayoutExhausted {
+            max_tick: layout.max_tick(),
+            end_unix_ms: layout.end_unix_ms(),
         }
     }
 }

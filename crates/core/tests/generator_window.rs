@@ -206,15 +206,13 @@ fn the_end_of_the_layout_is_a_typed_error_not_a_wrap() {
         .build()
         .unwrap();
     let max_tick = short.max_tick(); // ~49.7 days
+    let exhausted = Error::LayoutExhausted {
+        max_tick,
+        end_unix_ms: short.end_unix_ms(),
+    };
     let clock = ManualClock::new(now);
-    let g = IdGenerator::builder(short)
-        .clock(clock.clone())
-        .build()
-        .unwrap();
-    assert_eq!(
-        g.next_id().unwrap_err(),
-        Error::LayoutExhausted { max_tick }
-    );
+    let built = IdGenerator::builder(short).clock(clock.clone()).build();
+    assert_eq!(built.unwrap_err(), exhausted, "refused when built");
 
     // Exactly at the last tick: its 4096 IDs are issued, then the typed error.
     clock.set(short.unix_ms_of_tick(max_tick));
@@ -228,10 +226,9 @@ fn the_end_of_the_layout_is_a_typed_error_not_a_wrap() {
         assert!(id.as_u64() > last && id.to_i64().is_some());
         last = id.as_u64();
     }
-    assert_eq!(
-        g.next_id().unwrap_err(),
-        Error::LayoutExhausted { max_tick }
-    );
+    assert_eq!(g.next_id().unwrap_err(), exhausted);
+    clock.set(now); // and a clock that runs on past the end
+    assert_eq!(g.next_id().unwrap_err(), exhausted);
 }
 
 #[test]
@@ -456,4 +453,63 @@ fn fence_with_nothing_issued_says_so_or_returns_the_previous_mark() {
         None,
         "a closed window never issued"
     );
+}
+
+/// A layout whose timestamp and sequence fill 63 bits: the state word has no bit to spare.
+fn sixty_three_bit_state() -> Layout {
+    Layout::builder()
+        .timestamp_bits(40)
+        .datacenter_bits(0)
+        .machine_bits(1)
+        .sequence_bits(23)
+        .build_at(layout().epoch_ms() + 1_000)
+        .unwrap()
+}
+
+#[test]
+fn a_clock_past_the_end_of_a_63_bit_state_is_refused_not_wrapped() {
+    // Regression: the jump to a new tick built `now << sequence_bits` before checking the
+    // limit, so a clock 2^41 ticks past the epoch lost its high bits and the generator issued
+    // its first ID again.
+    let layout = sixty_three_bit_state();
+    let clock = ManualClock::new(layout.epoch_ms() + 1_000);
+    let g = IdGenerator::builder(layout)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let first = g.next_id().unwrap();
+    clock.set(layout.epoch_ms() + (1u64 << 41) + 1_000);
+    match g.next_id() {
+        Err(Error::LayoutExhausted { max_tick, .. }) => assert_eq!(max_tick, layout.max_tick()),
+        other => panic!("expected LayoutExhausted, got {other:?} (first id {first})"),
+    }
+    assert!(
+        g.next_tick() <= 1_001,
+        "the state moved to tick {}",
+        g.next_tick()
+    );
+}
+
+#[test]
+fn a_layout_whose_time_already_ran_out_is_refused_when_the_generator_is_built() {
+    // 38-bit milliseconds from 2010-01-01 ran out on 2018-09-17.
+    let ended = Layout::builder()
+        .timestamp_bits(38)
+        .epoch_ms(1_262_304_000_000)
+        .build()
+        .unwrap();
+    let err = IdGenerator::builder(ended).build().unwrap_err();
+    assert_eq!(err.code(), "layout_exhausted");
+    assert!(
+        err.to_string().contains("2018-09-17T10:58:26.943Z"),
+        "the message names the date: {err}"
+    );
+    // Decoding its IDs still works: the layout itself is valid.
+    let id = ended
+        .compose(snowdrift::IdParts {
+            tick: 5,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(id.parts(&ended).unwrap().tick, 5);
 }

@@ -124,7 +124,10 @@ mod tests {
         for core in [
             snowdrift::Error::CeilingReached { ceiling: 1 },
             snowdrift::Error::Fenced,
-            snowdrift::Error::LayoutExhausted { max_tick: 1 },
+            snowdrift::Error::LayoutExhausted {
+                max_tick: 1,
+                end_unix_ms: 1,
+            },
         ] {
             assert_eq!(ServiceError::from(core).class, ErrorClass::Unavailable);
         }

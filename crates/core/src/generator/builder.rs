@@ -139,8 +139,9 @@ impl<C: Clock> GeneratorBuilder<C> {
     /// Validates the settings and builds the generator.
     ///
     /// It fails if the worker does not fit the layout, a setting is out of range, the layout
-    /// leaves no spare bit for the state, or the floor lies beyond the layout's time. A clock
-    /// behind the floor is not an error here: calls wait for it up to `max_wait`, or fail.
+    /// leaves no spare bit for the state, or the floor or the clock lies beyond the layout's
+    /// time ([`Error::LayoutExhausted`], naming the date it ran out). A clock behind the floor
+    /// is not an error here: calls wait for it up to `max_wait`, or fail.
     pub fn build(self) -> Result<IdGenerator<C>> {
         let clock = self.clock;
         let layout = self.layout;
@@ -149,10 +150,11 @@ impl<C: Clock> GeneratorBuilder<C> {
         if state_bits > 63 {
             return Err(Error::LayoutUnsupportedByGenerator { bits: state_bits });
         }
-        if self.floor > layout.max_tick() {
-            return Err(Error::LayoutExhausted {
-                max_tick: layout.max_tick(),
-            });
+        // A layout whose time has already run out, or a floor past its end, would never issue;
+        // say so now, naming the date, rather than on every call.
+        let clock_tick = clock.now_ms().saturating_sub(layout.epoch_ms()) / layout.unit_ms();
+        if self.floor > layout.max_tick() || clock_tick > layout.max_tick() {
+            return Err(Error::layout_exhausted(&layout));
         }
         let max_lead_ticks =
             u16::try_from(self.max_lead_ticks).map_err(|_| Error::CountOutOfRange {

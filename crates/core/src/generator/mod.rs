@@ -332,7 +332,15 @@ impl<C: Clock> IdGenerator<C> {
             let limit = control >> 1;
 
             if current >> shift < now {
-                // The clock has moved past the state: start the current tick afresh.
+                // The clock has moved past the state: start the current tick afresh. The
+                // limit is checked before the shift: the limit is at most one past the
+                // layout's last tick, so a tick below it keeps every bit when shifted, while
+                // a clock past the layout's end would lose its high bits and wrap.
+                if now >= limit {
+                    self.blocked(control, may_wait_for_ceiling)?;
+                    may_wait_for_ceiling = false;
+                    continue;
+                }
                 let first = now << shift;
                 let next = first + count;
                 if (next - 1) >> shift >= limit {
@@ -470,10 +478,10 @@ impl<C: Clock> IdGenerator<C> {
         if control & LIVE == 0 {
             return Error::Fenced;
         }
-        let max_tick = self.layout().max_tick();
+        let layout = self.layout();
         let limit = control >> 1;
-        if limit > max_tick {
-            return Error::LayoutExhausted { max_tick };
+        if limit > layout.max_tick() {
+            return Error::layout_exhausted(&layout);
         }
         Error::CeilingReached {
             ceiling: limit.saturating_sub(1),
