@@ -8,11 +8,14 @@ use std::time::Duration;
 
 /// Everything that can go wrong in the core library.
 ///
-/// Variants fall into two families, which [`Error::is_retryable`] tells apart:
+/// Variants fall into families, and [`Error::is_retryable`] is the one answer to "can a retry
+/// succeed?" that the service and every other caller follow:
 /// - **bad input or configuration** (a layout that does not fit, an ID from another layout, a
-///   string that is not an ID): retrying will not help;
-/// - **the generator cannot issue now** (behind its floor, past its ceiling, fenced): the
-///   condition may clear, so callers such as the service answer "retry later".
+///   string that is not an ID, a batch too big): retrying will not help;
+/// - **the generator cannot issue now** (clock behind, past its ceiling, fenced): retryable,
+///   the condition clears or the generator is replaced, so the service answers "retry later";
+/// - **the layout's time ran out** ([`Error::LayoutExhausted`]): not the input's fault, but no
+///   retry helps either; the ID space is over.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -207,6 +210,12 @@ pub enum Error {
     },
 
     /// The generator was fenced and will never issue again.
+    ///
+    /// Retryable all the same ([`Error::is_retryable`]): this generator is finished, but the
+    /// request is not. Whoever holds the slot (the service, through the coordination layer)
+    /// claims a slot again and replaces a fenced generator with a new one, so a retry a moment
+    /// later, here or on another node, can succeed. A program that owns a bare generator
+    /// should build a new one for a slot it holds rather than retry this one.
     #[error(
         "the generator was fenced (its slot may belong to another holder now); it issues no ids"
     )]
@@ -230,17 +239,23 @@ pub enum Error {
 }
 
 impl Error {
-    /// Whether the condition may clear by itself, so retrying later can succeed.
+    /// Whether a retry later can succeed: the clock catches up, the window is extended, or a
+    /// fenced generator is replaced by the one for a reclaimed slot (see [`Error::Fenced`]).
+    ///
+    /// This is the crate's one answer; the service's "retry later" (HTTP 503 with
+    /// `Retry-After`) follows it. Input errors and [`Error::LayoutExhausted`] are not
+    /// retryable.
     ///
     /// ```
     /// use snowdrift::Error;
     /// assert!(Error::CeilingReached { ceiling: 7 }.is_retryable());
-    /// assert!(!Error::Fenced.is_retryable());
+    /// assert!(Error::Fenced.is_retryable()); // with the generator that replaces this one
+    /// assert!(!Error::BatchOutOfRange { requested: 0, max: 10 }.is_retryable());
     /// ```
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            Error::ClockBehind { .. } | Error::CeilingReached { .. }
+            Error::ClockBehind { .. } | Error::CeilingReached { .. } | Error::Fenced
         )
     }
 

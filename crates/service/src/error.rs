@@ -87,16 +87,17 @@ impl ServiceError {
 }
 
 impl From<snowdrift::Error> for ServiceError {
-    /// Issuing failures are "retry later"; everything else the core reports is about the input.
+    /// "Retry later" exactly when the core says a retry can succeed (`is_retryable`), and for
+    /// the layout's end; everything else the core reports is about the input.
     fn from(err: snowdrift::Error) -> ServiceError {
         use snowdrift::Error;
         let retry_after = match &err {
             Error::ClockBehind { behind, .. } => Some((*behind).max(Duration::from_secs(1))),
-            // The window keeper extends the ceiling well within a second.
-            Error::CeilingReached { .. } => Some(Duration::from_secs(1)),
-            // This node will not issue again; another node (or a restart) can.
-            Error::Fenced => Some(Duration::from_secs(1)),
+            // No retry helps, but it is the ID space that ended, not the request that is bad.
             Error::LayoutExhausted { .. } => Some(Duration::from_secs(3600)),
+            // The window keeper extends the ceiling, and a fenced generator is replaced once
+            // the slot is claimed again, well within a second.
+            _ if err.is_retryable() => Some(Duration::from_secs(1)),
             _ => None,
         };
         match retry_after {
@@ -140,9 +141,41 @@ mod tests {
         assert_eq!(ServiceError::batch_out_of_range(0, 10), core);
 
         let parse = snowdrift::Encoding::detect("???").unwrap_err();
+        assert_eq!(
+            ServiceError::from(parse.clone()).class,
+            ErrorClass::BadRequest
+        );
         let err = ServiceError::from(parse);
         assert_eq!(err.class, ErrorClass::BadRequest);
         assert_eq!(err.code, "invalid_id");
         assert_eq!(err.retry_after_secs(), None);
+    }
+
+    #[test]
+    fn the_class_follows_the_cores_one_answer_on_retrying() {
+        // Every error an issuing call can return: "retry later" exactly when the core says a
+        // retry can succeed, plus the layout's end, which no retry fixes but which is not the
+        // caller's input either.
+        let issuing = [
+            snowdrift::Error::ClockBehind {
+                behind: Duration::from_millis(5),
+                max_wait: Duration::from_millis(1),
+            },
+            snowdrift::Error::CeilingReached { ceiling: 1 },
+            snowdrift::Error::Fenced,
+            snowdrift::Error::BatchOutOfRange {
+                requested: 0,
+                max: 1,
+            },
+        ];
+        for core in issuing {
+            let retryable = core.is_retryable();
+            let class = ServiceError::from(core.clone()).class;
+            assert_eq!(
+                class == ErrorClass::Unavailable,
+                retryable,
+                "{core:?}: class {class:?}, but the core says retryable = {retryable}"
+            );
+        }
     }
 }
