@@ -12,7 +12,8 @@ use std::time::Duration;
 /// succeed?" that the service and every other caller follow:
 /// - **bad input or configuration** (a layout that does not fit, an ID from another layout, a
 ///   string that is not an ID, a batch too big): retrying will not help;
-/// - **the generator cannot issue now** (clock behind, past its ceiling, fenced): retryable,
+/// - **the generator cannot issue now** (clock behind, the sequence used up ahead of the
+///   clock, past its ceiling, fenced): retryable,
 ///   the condition clears or the generator is replaced, so the service answers "retry later";
 /// - **the layout's time ran out** ([`Error::LayoutExhausted`]): not the input's fault, but no
 ///   retry helps either; the ID space is over.
@@ -187,6 +188,39 @@ pub enum Error {
         max: u64,
     },
 
+    /// A block spans more ticks than the generator may wait for: even started at the first
+    /// value of a tick, its last ID would be handed out only after more than `max_wait`.
+    #[error(
+        "a block of {requested} ids runs {wait:?} past the tick it starts in, and the \
+         generator may wait at most {max_wait:?} for its last tick; ask for at most {max} ids \
+         at once, or allow a longer max_wait or a lead (max_lead_ticks)"
+    )]
+    BatchExceedsWait {
+        /// The size that was asked for.
+        requested: u64,
+        /// How long the block's last tick lies past its first, beyond the allowed lead.
+        wait: Duration,
+        /// The configured bound on waiting.
+        max_wait: Duration,
+        /// The largest block that fits the bound.
+        max: u64,
+    },
+
+    /// The IDs are used up ahead of the clock: the next free one lies further in the future
+    /// than the generator may wait. The clock is fine; the load (or a block waiting for its
+    /// last tick) took every ID until then. Retryable.
+    #[error(
+        "every id up to {wait:?} from now is already issued or reserved (the sequence is used \
+         up ahead of the clock), and the generator may wait at most {max_wait:?}; retry after \
+         {wait:?}, ask for fewer ids at once, or allow a longer max_wait"
+    )]
+    SequenceExhausted {
+        /// How long until the next free ID may be handed out.
+        wait: Duration,
+        /// The configured bound on waiting.
+        max_wait: Duration,
+    },
+
     /// The clock is behind the generator's floor (or its last ID) by more than it may wait.
     #[error(
         "clock is {behind:?} behind the last issued or persisted time and the generator may wait \
@@ -255,7 +289,10 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            Error::ClockBehind { .. } | Error::CeilingReached { .. } | Error::Fenced
+            Error::ClockBehind { .. }
+                | Error::SequenceExhausted { .. }
+                | Error::CeilingReached { .. }
+                | Error::Fenced
         )
     }
 
@@ -281,6 +318,8 @@ impl Error {
             Error::UnknownName { .. } => "unknown_name",
             Error::CountOutOfRange { .. } => "count_out_of_range",
             Error::BatchOutOfRange { .. } => "batch_out_of_range",
+            Error::BatchExceedsWait { .. } => "batch_exceeds_wait",
+            Error::SequenceExhausted { .. } => "sequence_exhausted",
             Error::ClockBehind { .. } => "clock_behind",
             Error::CeilingReached { .. } => "ceiling_reached",
             Error::Fenced => "fenced",

@@ -54,7 +54,7 @@ mod time_format;
 
 pub use encoding::Encoding;
 pub use error::{Error, Result};
-pub use generator::{GeneratorBuilder, IdBlock, IdGenerator};
+pub use generator::{GeneratorBuilder, Held, IdBlock, IdGenerator, Poll};
 pub use id::{Id, IdParts};
 pub use layout::{
     Layout, LayoutBuilder, LayoutSpec, Preset, DEFAULT_EPOCH_MS, MAX_UNIT_MS, MIN_TIMESTAMP_BITS,

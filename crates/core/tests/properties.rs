@@ -186,7 +186,7 @@ proptest! {
             last = Some(id);
             Ok(())
         };
-        let allowed = |err: &Error| matches!(err, Error::ClockBehind { .. } | Error::CeilingReached { .. } | Error::LayoutExhausted { .. });
+        let allowed = |err: &Error| matches!(err, Error::ClockBehind { .. } | Error::SequenceExhausted { .. } | Error::CeilingReached { .. } | Error::LayoutExhausted { .. });
         for step in steps {
             match step {
                 Step::Advance(ms) => clock.advance(ms),

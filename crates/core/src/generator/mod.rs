@@ -10,32 +10,40 @@
 //!
 //! Every issued value lies in `(old, new]` of one atomic transition of a strictly increasing
 //! word, so two calls can never issue the same pair (invariant 1 of DESIGN.md); loom checks it.
+//! `reserve.rs` holds that attempt, which never sleeps, and the proofs of what it keeps.
 //!
 //! # The window
 //! A control word holds the exclusive tick limit (`ceiling + 1`) and a live bit. Raising the
 //! ceiling only ever increases the limit; fencing clears the word for good. A reservation whose
 //! last tick reaches the limit is refused, so no ID ever leaves `[floor, ceiling]`.
 //!
-//! # Waiting
-//! When a tick's sequence is used up the reserved value already belongs to the next tick, so the
-//! caller sleeps (never spins) until the clock reaches it, unless up to `max_lead_ticks` of
-//! borrowing were allowed. A clock that lags the state by more than `max_wait` is refused with
-//! [`Error::ClockBehind`] instead of a long sleep.
+//! # Waiting, or not
+//! [`IdGenerator::poll_id`] and [`IdGenerator::poll_ids`] never sleep: they answer with IDs,
+//! IDs held until a tick ([`Held`]), or "pending until tick T" ([`Poll`]). [`IdGenerator::next_id`]
+//! and [`IdGenerator::next_ids`] are thin loops over the same attempt (`waiting.rs`) that sleep
+//! (never spin) until that tick, when a tick's sequence is used up and no lead was allowed, or
+//! when the clock lags the state. No call waits longer than `max_wait`: a request that would
+//! need longer is refused up front with an error that names the wait and the bound.
 
 mod block;
 mod builder;
+mod poll;
+mod reserve;
+mod waiting;
 
 use std::time::Duration;
 
 pub use block::IdBlock;
 pub use builder::GeneratorBuilder;
 pub use builder::DEFAULT_MAX_WAIT;
+pub use poll::{Held, Poll};
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::id::Id;
 use crate::layout::Layout;
 use crate::sync::{load_after_rmw, AtomicU64, Ordering};
+use reserve::Attempt;
 
 /// Set in the control word while the generator may issue; clear once fenced.
 const LIVE: u64 = 1;
@@ -116,14 +124,18 @@ impl IdGenerator<SystemClock> {
 }
 
 impl<C: Clock> IdGenerator<C> {
-    /// Makes the next ID.
+    /// Makes the next ID, waiting (within `max_wait`) when the tick's sequence is used up.
     ///
-    /// Errors: [`Error::CeilingReached`], [`Error::Fenced`], [`Error::ClockBehind`] and
-    /// [`Error::LayoutExhausted`]. None of them panics, and none issues an ID.
+    /// Errors: [`Error::CeilingReached`], [`Error::Fenced`], [`Error::ClockBehind`],
+    /// [`Error::SequenceExhausted`] and [`Error::LayoutExhausted`]. None of them panics, none
+    /// issues an ID, and none comes after a wait longer than `max_wait`.
     #[inline]
     pub fn next_id(&self) -> Result<Id> {
-        let value = self.reserve(1)?;
-        Ok(self.compose(value))
+        let first = match self.try_reserve(1) {
+            Ok(Attempt::Ready(first)) => first,
+            other => self.finish_reservation(1, other)?,
+        };
+        Ok(self.compose(first))
     }
 
     /// The user's name for [`IdGenerator::next_id`].
@@ -134,28 +146,110 @@ impl<C: Clock> IdGenerator<C> {
 
     /// Reserves `count` consecutive IDs with one atomic operation.
     ///
-    /// The block may span ticks; every ID in it is unique and they increase in order.
-    /// `count` must be in `1..=max_batch()`.
+    /// The block may span ticks; every ID in it is unique and they increase in order. When it
+    /// runs into ticks the clock has not reached, the call waits for its last tick, so
+    /// `count` must be in `1..=max_batch()`: [`Error::BatchOutOfRange`] beyond the most one
+    /// reservation holds, [`Error::BatchExceedsWait`] beyond what `max_wait` lets it wait for.
     pub fn next_ids(&self, count: u64) -> Result<IdBlock> {
-        if count == 0 || count > self.max_batch() {
+        self.check_batch(count)?;
+        let first = match self.try_reserve(count) {
+            Ok(Attempt::Ready(first)) => first,
+            other => self.finish_reservation(count, other)?,
+        };
+        Ok(self.block(first, count))
+    }
+
+    /// Tries to make the next ID without ever sleeping.
+    ///
+    /// Answers [`Poll::Ready`] with the ID, [`Poll::Pending`] with the tick (and Unix ms) to
+    /// try again at when the sequence is used up or the clock lags the state, or, when a
+    /// reservation lost a race into a later tick, [`Poll::Held`]. The errors are those of
+    /// [`IdGenerator::next_id`]; a pending time or a hold is never more than `max_wait` away.
+    /// A configured `ceiling_wait` does not apply: [`Error::CeilingReached`] comes at once.
+    ///
+    /// ```
+    /// use snowdrift::{clock::ManualClock, IdGenerator, Layout, Poll};
+    /// let layout = Layout::default();
+    /// let clock = ManualClock::frozen(layout.epoch_ms() + 7);
+    /// let generator = IdGenerator::builder(layout).clock(clock).build()?;
+    /// generator.next_ids(4096)?; // tick 7 is full, and the clock does not move
+    /// match generator.poll_id()? {
+    ///     Poll::Pending { tick, wake_at_ms } => {
+    ///         assert_eq!(tick, 8);
+    ///         assert_eq!(wake_at_ms, layout.epoch_ms() + 8);
+    ///     }
+    ///     other => panic!("expected pending, got {other:?}"),
+    /// }
+    /// # Ok::<(), snowdrift::Error>(())
+    /// ```
+    #[inline]
+    pub fn poll_id(&self) -> Result<Poll<Id>> {
+        Ok(match self.try_reserve(1)? {
+            Attempt::Ready(first) => Poll::Ready(self.compose(first)),
+            Attempt::Held { first, ready_tick } => Poll::Held(Held::new(
+                self.compose(first),
+                ready_tick,
+                self.unix_ms_of(ready_tick),
+            )),
+            Attempt::Pending { tick } => Poll::Pending {
+                tick,
+                wake_at_ms: self.unix_ms_of(tick),
+            },
+        })
+    }
+
+    /// Tries to reserve `count` consecutive IDs without ever sleeping.
+    ///
+    /// As [`IdGenerator::poll_id`]; a block whose later ticks the clock has not reached yet
+    /// comes as [`Poll::Held`], to be claimed once the clock gets there. `count` is checked
+    /// as in [`IdGenerator::next_ids`].
+    pub fn poll_ids(&self, count: u64) -> Result<Poll<IdBlock>> {
+        self.check_batch(count)?;
+        Ok(match self.try_reserve(count)? {
+            Attempt::Ready(first) => Poll::Ready(self.block(first, count)),
+            Attempt::Held { first, ready_tick } => Poll::Held(Held::new(
+                self.block(first, count),
+                ready_tick,
+                self.unix_ms_of(ready_tick),
+            )),
+            Attempt::Pending { tick } => Poll::Pending {
+                tick,
+                wake_at_ms: self.unix_ms_of(tick),
+            },
+        })
+    }
+
+    /// The largest `count` that [`IdGenerator::next_ids`] and [`IdGenerator::poll_ids`]
+    /// accept: at most 256 ticks' worth of sequence, and no more ticks than a block can
+    /// span and still be handed out within `max_wait` (plus `max_lead_ticks`) of its first.
+    pub fn max_batch(&self) -> u64 {
+        let within_wait = u64::from(self.max_wait_ms) / u64::from(self.unit_ms)
+            + u64::from(self.max_lead_ticks)
+            + 1;
+        MAX_BATCH_TICKS.min(within_wait) << self.sequence_bits
+    }
+
+    /// Refuses a batch size outside `1..=max_batch()`, saying which bound it passed.
+    fn check_batch(&self, count: u64) -> Result<()> {
+        if count == 0 || count > MAX_BATCH_TICKS << self.sequence_bits {
             return Err(Error::BatchOutOfRange {
                 requested: count,
                 max: self.max_batch(),
             });
         }
-        let first = self.reserve(count)?;
-        Ok(IdBlock::new(
-            first,
-            count,
-            self.sequence_bits,
-            self.node_shift(),
-            self.node_bits,
-        ))
-    }
-
-    /// The largest `count` that [`IdGenerator::next_ids`] accepts.
-    pub fn max_batch(&self) -> u64 {
-        (1u64 << self.sequence_bits) * MAX_BATCH_TICKS
+        // Within the lead plus the tick it starts in, a block never waits: skip the division.
+        let never_waits = (u64::from(self.max_lead_ticks) + 1) << self.sequence_bits;
+        if count > never_waits && count > self.max_batch() {
+            // Even from the first value of a tick, the block's last tick lies this far ahead.
+            let ahead = ((count - 1) >> self.sequence_bits) - u64::from(self.max_lead_ticks);
+            return Err(Error::BatchExceedsWait {
+                requested: count,
+                wait: Duration::from_millis(ahead * u64::from(self.unit_ms)),
+                max_wait: Duration::from_millis(u64::from(self.max_wait_ms)),
+                max: self.max_batch(),
+            });
+        }
+        Ok(())
     }
 
     /// Raises the ceiling: the last tick that may be used. It never lowers it.
@@ -312,7 +406,23 @@ impl<C: Clock> IdGenerator<C> {
 
     #[inline]
     fn now_tick(&self) -> u64 {
-        let since_epoch = self.clock.now_ms().saturating_sub(self.epoch_ms);
+        self.tick_of_ms(self.clock.now_ms())
+    }
+
+    fn block(&self, first: u64, count: u64) -> IdBlock {
+        IdBlock::new(
+            first,
+            count,
+            self.sequence_bits,
+            self.node_shift(),
+            self.node_bits,
+        )
+    }
+
+    /// The tick of a Unix millisecond (0 before the epoch).
+    #[inline(always)]
+    fn tick_of_ms(&self, unix_ms: u64) -> u64 {
+        let since_epoch = unix_ms.saturating_sub(self.epoch_ms);
         if self.unit_ms == 1 {
             since_epoch
         } else {
@@ -320,172 +430,10 @@ impl<C: Clock> IdGenerator<C> {
         }
     }
 
-    /// Reserves `count` consecutive state values and returns the first.
-    #[inline]
-    fn reserve(&self, count: u64) -> Result<u64> {
-        let shift = self.sequence_bits;
-        let mut may_wait_for_ceiling = true;
-        loop {
-            let now = self.now_tick();
-            let current = self.state.load(Ordering::Acquire);
-            let control = self.control.load(Ordering::Acquire);
-            let limit = control >> 1;
-
-            if current >> shift < now {
-                // The clock has moved past the state: start the current tick afresh. The
-                // limit is checked before the shift: the limit is at most one past the
-                // layout's last tick, so a tick below it keeps every bit when shifted, while
-                // a clock past the layout's end would lose its high bits and wrap.
-                if now >= limit {
-                    self.blocked(control, may_wait_for_ceiling)?;
-                    may_wait_for_ceiling = false;
-                    continue;
-                }
-                let first = now << shift;
-                let next = first + count;
-                if (next - 1) >> shift >= limit {
-                    self.blocked(control, may_wait_for_ceiling)?;
-                    may_wait_for_ceiling = false;
-                    continue;
-                }
-                if self
-                    .state
-                    .compare_exchange(current, next, Ordering::SeqCst, Ordering::Acquire)
-                    .is_ok()
-                {
-                    // Re-read the window after the reservation: a fence that read the state
-                    // before this write is seen here (see `fence`), and the values are burned.
-                    let control = load_after_rmw(&self.control);
-                    if (next - 1) >> shift >= control >> 1 {
-                        return Err(self.outside_window(control));
-                    }
-                    self.wait_for_lead((next - 1) >> shift, now)?;
-                    return Ok(first);
-                }
-                continue;
-            }
-
-            // The state is at or ahead of the clock: continue its sequence.
-            if (current + count - 1) >> shift >= limit {
-                self.blocked(control, may_wait_for_ceiling)?;
-                may_wait_for_ceiling = false;
-                continue;
-            }
-            if (current + count - 1) >> shift > now + self.lead_budget(count) {
-                // The clock is behind the state by more than a tick's wait: wait (bounded)
-                // without reserving, so a lagging clock cannot drag the state ahead.
-                self.wait_for_clock(current >> shift, now)?;
-                continue;
-            }
-            let first = self.state.fetch_add(count, Ordering::SeqCst);
-            let last_tick = (first + count - 1) >> shift;
-            // The window as it is after the reservation, not as it was before: a fence whose
-            // read of the state missed this `fetch_add` is seen here (see `fence`).
-            let control = load_after_rmw(&self.control);
-            if last_tick >= control >> 1 {
-                // Lost a race at the end of the window, or to a fence; the values are burned,
-                // never issued.
-                return Err(self.outside_window(control));
-            }
-            if last_tick > now + u64::from(self.max_lead_ticks) {
-                self.wait_for_lead(last_tick, now)?;
-            }
-            return Ok(first);
-        }
-    }
-
-    /// Ticks beyond `now` that a reservation of `count` may end in and still only wait briefly:
-    /// the allowed lead, plus the ticks the block itself spans, plus the one tick of waiting
-    /// for a fresh sequence.
-    #[inline]
-    fn lead_budget(&self, count: u64) -> u64 {
-        u64::from(self.max_lead_ticks) + ((count - 1) >> self.sequence_bits) + 1
-    }
-
-    /// Sleeps until the clock is within the allowed lead of `last_tick`.
-    #[cold]
-    fn wait_for_lead(&self, last_tick: u64, now: u64) -> Result<()> {
-        let lead = u64::from(self.max_lead_ticks);
-        if last_tick <= now + lead {
-            return Ok(());
-        }
-        // `now` was read before the reservation; another thread may have moved the state into
-        // a tick the clock has reached since. Only a wait that is still needed is a wait, and
-        // only that one is counted (operators read the count as "sequence ran out").
-        if last_tick <= self.now_tick() + lead {
-            return Ok(());
-        }
-        self.exhaustion_waits.fetch_add(1, Ordering::Relaxed);
-        let target = last_tick - lead;
-        self.clock.wait_until_ms(self.unix_ms_of(target));
-        let after = self.now_tick();
-        if after < target {
-            return Err(self.clock_behind(target - after));
-        }
-        Ok(())
-    }
-
-    /// Waits for a clock that lags the state, if the lag is within `max_wait`.
-    #[cold]
-    fn wait_for_clock(&self, state_tick: u64, now: u64) -> Result<()> {
-        let behind_ticks = state_tick.saturating_sub(now);
-        let behind_ms = behind_ticks.saturating_mul(u64::from(self.unit_ms));
-        if behind_ms > u64::from(self.max_wait_ms) {
-            return Err(self.clock_behind(behind_ticks));
-        }
-        self.clock.wait_until_ms(self.unix_ms_of(state_tick));
-        if self.now_tick() < state_tick {
-            return Err(self.clock_behind(state_tick - self.now_tick()));
-        }
-        Ok(())
-    }
-
-    fn clock_behind(&self, ticks: u64) -> Error {
-        Error::ClockBehind {
-            behind: Duration::from_millis(ticks.saturating_mul(u64::from(self.unit_ms))),
-            max_wait: Duration::from_millis(u64::from(self.max_wait_ms)),
-        }
-    }
-
+    /// When a tick starts, in Unix milliseconds (saturating).
     fn unix_ms_of(&self, tick: u64) -> u64 {
         self.epoch_ms
             .saturating_add(tick.saturating_mul(u64::from(self.unit_ms)))
-    }
-
-    /// Handles a reservation outside the window: if a ceiling wait is configured and
-    /// `may_wait` is set, waits (bounded) for the window to change and returns `Ok(())` when it
-    /// did, so the caller tries again; otherwise returns why nothing may be issued.
-    #[cold]
-    fn blocked(&self, control: u64, may_wait: bool) -> Result<()> {
-        let refusal = self.outside_window(control);
-        // Only a ceiling can move; a fence or the layout's end is final.
-        if may_wait && self.ceiling_wait_ms > 0 && matches!(refusal, Error::CeilingReached { .. }) {
-            let deadline =
-                std::time::Instant::now() + Duration::from_millis(u64::from(self.ceiling_wait_ms));
-            while std::time::Instant::now() < deadline {
-                std::thread::sleep(Duration::from_micros(500));
-                if self.control.load(Ordering::Acquire) != control {
-                    return Ok(());
-                }
-            }
-        }
-        Err(refusal)
-    }
-
-    /// Why a reservation beyond the limit in `control` is refused.
-    #[cold]
-    fn outside_window(&self, control: u64) -> Error {
-        if control & LIVE == 0 {
-            return Error::Fenced;
-        }
-        let layout = self.layout();
-        let limit = control >> 1;
-        if limit > layout.max_tick() {
-            return Error::layout_exhausted(&layout);
-        }
-        Error::CeilingReached {
-            ceiling: limit.saturating_sub(1),
-        }
     }
 }
 

@@ -1,0 +1,235 @@
+//! One attempt at a reservation, which never sleeps: the core that the poll API and the
+//! blocking calls share.
+//!
+//! # What an attempt returns
+//! - **Ready**: `count` values were reserved and every one of them may be handed out now.
+//! - **Held**: they were reserved, but the last of them lies in a tick beyond what the clock
+//!   and the allowed lead cover yet; they may be handed out once the clock reaches
+//!   `ready_tick`. This is how a block that spans ticks is made, and how a `fetch_add` that
+//!   lost a race into a later tick is reported: a reservation cannot be undone, so it is
+//!   either held or burned.
+//! - **Pending**: nothing was reserved. The first free value lies in a tick the caller may not
+//!   use yet (the sequence is used up, or the state is ahead of the clock); try again once the
+//!   clock reaches `tick`. Nothing is reserved before its first tick is usable, so a caller
+//!   that polls in a loop, or gives up, never pushes the state ahead.
+//!
+//! Every Held and Pending answer is within `max_wait` of the clock; an attempt that would need
+//! longer is refused with a typed error instead ([`Error::SequenceExhausted`] when the
+//! generator's own reservations explain the wait, [`Error::ClockBehind`] when only a clock
+//! that went back, or a floor ahead of it, can).
+//!
+//! # Why this keeps the invariants (DESIGN.md)
+//! - **1, no repeats.** Values leave the state word only through a successful read-modify-
+//!   write: a compare-exchange from `current` to `first + count` with `first > current` (the
+//!   jump to a new tick), or a `fetch_add(count)`, `count >= 1`. The word therefore strictly
+//!   increases, and each operation claims the values `[read, written)`; two operations' ranges
+//!   never overlap, so no value, and no `(tick, sequence)`, is returned twice. Values refused
+//!   after their reservation (past the window, fenced, a race past `max_wait`) are burned:
+//!   never returned, never reserved again.
+//! - **4, bounded lead.** A Ready reservation's last tick is at most `now + max_lead_ticks`,
+//!   where `now` was read before the reservation, so it is never ahead of the clock by more
+//!   than the lead when it is handed out. A Held one's IDs come out only after the clock has
+//!   reached `ready_tick = last_tick - max_lead_ticks`: [`crate::Held::claim`] checks the
+//!   clock, and the blocking calls wait and then check it. Pending reserves nothing.
+//! - **7, bounded waits.** See above; the blocking loop (`waiting.rs`) adds the bound over a
+//!   whole call.
+//! - **2, the window.** Every reservation's last tick is below the limit read after its
+//!   write (the store-buffer pattern that `fence` relies on), and the limit only rises
+//!   until a fence clears it.
+
+use std::time::Duration;
+
+use super::IdGenerator;
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::sync::{load_after_rmw, Ordering};
+
+/// The outcome of one attempt, in raw state values (`tick << sequence_bits | sequence`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Attempt {
+    /// Reserved from `first`, usable now.
+    Ready(u64),
+    /// Reserved from `first`, usable once the clock reaches `ready_tick`.
+    Held {
+        /// The first reserved value.
+        first: u64,
+        /// The clock tick from which every reserved value is within the allowed lead.
+        ready_tick: u64,
+    },
+    /// Nothing reserved; the first free value is usable once the clock reaches `tick`.
+    Pending {
+        /// The clock tick to wait for.
+        tick: u64,
+    },
+}
+
+impl<C: Clock> IdGenerator<C> {
+    /// Tries once to reserve `count` consecutive values (`1..=max_batch()`, checked by the
+    /// caller). Never sleeps; loops only when a compare-exchange lost to another thread, or
+    /// when the clock moved while the attempt was deciding to answer Pending.
+    #[inline(always)]
+    pub(super) fn try_reserve(&self, count: u64) -> Result<Attempt> {
+        let shift = self.sequence_bits;
+        let lead = u64::from(self.max_lead_ticks);
+        loop {
+            let now_ms = self.clock.now_ms();
+            let now = self.tick_of_ms(now_ms);
+            let current = self.state.load(Ordering::Acquire);
+            let control = self.control.load(Ordering::Acquire);
+            let limit = control >> 1;
+
+            if current >> shift < now {
+                // The clock has moved past the state: start the current tick afresh. The limit
+                // is checked before the shift: it is at most one past the layout's last tick,
+                // so a tick below it keeps every bit when shifted, while a clock past the
+                // layout's end would lose its high bits and wrap.
+                if now >= limit {
+                    return Err(self.outside_window(control));
+                }
+                let first = now << shift;
+                let next = first + count;
+                let last_tick = (next - 1) >> shift;
+                if last_tick >= limit {
+                    return Err(self.outside_window(control));
+                }
+                let ready_tick = last_tick.saturating_sub(lead);
+                if ready_tick > now {
+                    self.check_hold(ready_tick, now_ms)?;
+                }
+                if self
+                    .state
+                    .compare_exchange(current, next, Ordering::SeqCst, Ordering::Acquire)
+                    .is_err()
+                {
+                    continue;
+                }
+                // The window as it is after the reservation: a fence whose read of the state
+                // missed this write is seen here (see `fence`), and the values are burned.
+                let control = load_after_rmw(&self.control);
+                if last_tick >= control >> 1 {
+                    return Err(self.outside_window(control));
+                }
+                return Ok(if ready_tick > now {
+                    Attempt::Held { first, ready_tick }
+                } else {
+                    Attempt::Ready(first)
+                });
+            }
+
+            // The state is at or ahead of the clock: continue its sequence.
+            let first_tick = current >> shift;
+            let last_tick = current.saturating_add(count - 1) >> shift;
+            if last_tick >= limit {
+                return Err(self.outside_window(control));
+            }
+            if first_tick > now.saturating_add(lead) {
+                // Not even the first value is usable yet: reserve nothing, say when.
+                match self.pending(first_tick - lead, now_ms)? {
+                    Some(pending) => return Ok(pending),
+                    None => continue,
+                }
+            }
+            let ready_tick = last_tick.saturating_sub(lead);
+            if ready_tick > now {
+                self.check_hold(ready_tick, now_ms)?;
+            }
+            let first = self.state.fetch_add(count, Ordering::SeqCst);
+            let last_tick = first.saturating_add(count - 1) >> shift;
+            // As above: the window after the write, so that a racing fence is seen.
+            let control = load_after_rmw(&self.control);
+            if last_tick >= control >> 1 {
+                // Lost a race at the end of the window, or to a fence: burned, never issued.
+                return Err(self.outside_window(control));
+            }
+            let ready_tick = last_tick.saturating_sub(lead);
+            if ready_tick <= now {
+                return Ok(Attempt::Ready(first));
+            }
+            // Other threads moved the state between the load and the `fetch_add`, or the
+            // block spans ticks: the values are ours, to hold until the clock gets there.
+            return self.held_after_reserving(first, ready_tick);
+        }
+    }
+
+    /// The answer for values reserved from `first` whose last one needs the clock at
+    /// `ready_tick`: Ready if the clock has got there since it was read, Held if it will
+    /// within `max_wait`, otherwise an error (the values are burned).
+    #[cold]
+    #[inline(never)]
+    fn held_after_reserving(&self, first: u64, ready_tick: u64) -> Result<Attempt> {
+        let now_ms = self.clock.now_ms();
+        if ready_tick <= self.tick_of_ms(now_ms) {
+            return Ok(Attempt::Ready(first));
+        }
+        self.check_hold(ready_tick, now_ms)?;
+        Ok(Attempt::Held { first, ready_tick })
+    }
+
+    /// Refuses a hold until `ready_tick` that would last longer than `max_wait`.
+    #[cold]
+    #[inline(never)]
+    fn check_hold(&self, ready_tick: u64, now_ms: u64) -> Result<()> {
+        if self.unix_ms_of(ready_tick).saturating_sub(now_ms) > u64::from(self.max_wait_ms) {
+            return Err(self.wait_refusal(ready_tick, now_ms, now_ms));
+        }
+        Ok(())
+    }
+
+    /// Pending until `tick`, or `None` when the clock has reached it since `now_ms` was read
+    /// (try again at once), or an error when the wait would pass `max_wait`.
+    #[cold]
+    #[inline(never)]
+    fn pending(&self, tick: u64, now_ms: u64) -> Result<Option<Attempt>> {
+        let now_ms = self.clock.now_ms().max(now_ms);
+        if tick <= self.tick_of_ms(now_ms) {
+            return Ok(None);
+        }
+        if self.unix_ms_of(tick).saturating_sub(now_ms) > u64::from(self.max_wait_ms) {
+            return Err(self.wait_refusal(tick, now_ms, now_ms));
+        }
+        Ok(Some(Attempt::Pending { tick }))
+    }
+
+    /// Why a wait for the clock to reach `tick` is refused, the wait counted from `since_ms`
+    /// (the start of the call) while the clock reads `now_ms`.
+    ///
+    /// The generator's own reservations end within `max_wait` plus the lead of the clock, so
+    /// a healthy clock never finds the state more than one tick past that: a state further
+    /// ahead means the clock went back, or the floor (the previous holder's mark) is ahead of
+    /// it, and the clock is to blame. Within that reach the IDs were used up ahead of the
+    /// clock by borrowing and blocks, and only the load is to blame.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn wait_refusal(&self, tick: u64, now_ms: u64, since_ms: u64) -> Error {
+        let wait = Duration::from_millis(self.unix_ms_of(tick).saturating_sub(since_ms));
+        let max_wait = Duration::from_millis(u64::from(self.max_wait_ms));
+        let reach = self
+            .tick_of_ms(now_ms.saturating_add(u64::from(self.max_wait_ms)))
+            .saturating_add(u64::from(self.max_lead_ticks) + 1);
+        if self.next_tick() > reach {
+            Error::ClockBehind {
+                behind: wait,
+                max_wait,
+            }
+        } else {
+            Error::SequenceExhausted { wait, max_wait }
+        }
+    }
+
+    /// Why a reservation beyond the limit in `control` is refused.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn outside_window(&self, control: u64) -> Error {
+        if control & super::LIVE == 0 {
+            return Error::Fenced;
+        }
+        let layout = self.layout();
+        let limit = control >> 1;
+        if limit > layout.max_tick() {
+            return Error::layout_exhausted(&layout);
+        }
+        Error::CeilingReached {
+            ceiling: limit.saturating_sub(1),
+        }
+    }
+}
