@@ -1,13 +1,25 @@
 //! Model-checks the lock-free core with loom: every interleaving of 2 and 3 threads.
 //!
 //! Run with `RUSTFLAGS="--cfg loom" cargo test -p snowdrift --test loom --release`.
+//!
+//! Bounds: every model is exhaustive (no `LOOM_MAX_PREEMPTIONS` needed); they stay small
+//! enough for that by using one or two sequence bits, so that a tick fills after two or four
+//! IDs, and at most three threads with one or two calls each. The whole file runs in seconds
+//! once built. The models reach the window's edge: a ceiling reached by a `fetch_add` that
+//! lost the race for the window's last value, a fence racing reservations (and the bound it
+//! returns), a raise on a closed window, and the poll path's Pending and Held answers.
+//!
+//! What loom does not cover: it treats `SeqCst` accesses as `AcqRel`, so the store-buffer
+//! pattern of `fence` is modelled with `SeqCst` fences (see `src/sync.rs`); it explores no
+//! load-buffering executions; and the clock here is a `ManualClock` moved by the model, not
+//! the ticker thread.
 #![cfg(loom)]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
 use loom::sync::Arc;
 use loom::thread;
 use snowdrift::clock::ManualClock;
-use snowdrift::{Id, IdGenerator, Layout};
+use snowdrift::{Error, Id, IdGenerator, Layout, Poll};
 
 fn generator(clock: &ManualClock, sequence_bits: u8) -> IdGenerator<ManualClock> {
     let layout = Layout::builder()
@@ -141,5 +153,160 @@ fn a_fence_bounds_every_tick_that_a_racing_call_returns() {
             );
         }
         assert!(g.next_id().is_err());
+    });
+}
+
+/// Two threads race for the last value of the window: one ID is left in the ceiling tick.
+/// Whether the loser is refused before its `fetch_add` or after it (its value then lies past
+/// the ceiling and is burned), it gets `CeilingReached` and nothing past the ceiling is issued.
+#[test]
+fn a_race_for_the_last_value_of_the_window_issues_it_once() {
+    loom::model(|| {
+        let clock = ManualClock::new(0);
+        let layout = Layout::builder()
+            .sequence_bits(1)
+            .machine_bits(5)
+            .build_at(1_800_000_000_000)
+            .unwrap();
+        clock.set(layout.epoch_ms() + 1_000);
+        let g = Arc::new(
+            IdGenerator::builder(layout)
+                .clock(clock.clone())
+                .ceiling(1_000)
+                .build()
+                .unwrap(),
+        );
+        let first = g.next_id().unwrap(); // tick 1000, sequence 0: one value left
+        let other = {
+            let g = Arc::clone(&g);
+            thread::spawn(move || g.next_id())
+        };
+        let mine = g.next_id();
+        let theirs = other.join().unwrap();
+        let won: Vec<Id> = [&mine, &theirs]
+            .into_iter()
+            .filter_map(|r| r.as_ref().ok().copied())
+            .collect();
+        assert_eq!(won.len(), 1, "{mine:?} {theirs:?}");
+        assert_eq!(won[0].parts(&layout).unwrap().tick, 1_000);
+        assert!(won[0] > first);
+        for result in [mine, theirs] {
+            if let Err(err) = result {
+                assert_eq!(err, Error::CeilingReached { ceiling: 1_000 });
+            }
+        }
+        assert_eq!(
+            g.fence(),
+            Some(1_000),
+            "nothing past the ceiling counts as issued"
+        );
+    });
+}
+
+/// A raise on a closed window races a reservation and a fence: an ID is issued only inside the
+/// raised window, the fence's bound covers it, and a raise after the fence is refused.
+#[test]
+fn a_raise_on_a_closed_window_races_a_call_and_a_fence() {
+    loom::model(|| {
+        let clock = ManualClock::new(0);
+        let layout = Layout::builder()
+            .sequence_bits(1)
+            .machine_bits(5)
+            .build_at(1_800_000_000_000)
+            .unwrap();
+        clock.set(layout.epoch_ms() + 1_000);
+        let g = Arc::new(
+            IdGenerator::builder(layout)
+                .clock(clock.clone())
+                .floor(1_000)
+                .closed()
+                .build()
+                .unwrap(),
+        );
+        let raiser = {
+            let g = Arc::clone(&g);
+            thread::spawn(move || g.raise_ceiling(1_000))
+        };
+        let caller = {
+            let g = Arc::clone(&g);
+            thread::spawn(move || g.next_id())
+        };
+        let bound = g.fence();
+        let raised = raiser.join().unwrap();
+        let issued = caller.join().unwrap();
+        if let Ok(id) = issued {
+            assert!(raised.is_ok(), "issued {id} from a window never raised");
+            assert_eq!(id.parts(&layout).unwrap().tick, 1_000);
+            assert_eq!(bound, Some(1_000), "the fence missed {id}");
+        } else {
+            let err = issued.unwrap_err();
+            assert!(
+                matches!(err, Error::CeilingReached { .. } | Error::Fenced),
+                "{err}"
+            );
+        }
+        if let Err(err) = raised {
+            assert_eq!(err, Error::Fenced);
+        }
+        assert!(g.is_fenced() && g.next_id().is_err());
+    });
+}
+
+/// The poll path at a full tick on a clock that does not move: one value is left, two threads
+/// poll. One gets it Ready; the other is told Pending without reserving anything, or, if its
+/// `fetch_add` lost the race into the next tick, gets a Held that cannot be claimed until the
+/// clock reaches that tick. Every ID that comes out is unique.
+#[test]
+fn polls_at_a_full_tick_answer_ready_pending_or_held_and_never_repeat() {
+    loom::model(|| {
+        let layout = Layout::builder()
+            .sequence_bits(1)
+            .machine_bits(5)
+            .build_at(1_800_000_000_000)
+            .unwrap();
+        let clock = ManualClock::frozen(layout.epoch_ms() + 1_000);
+        let g = Arc::new(
+            IdGenerator::builder(layout)
+                .clock(clock.clone())
+                .build()
+                .unwrap(),
+        );
+        let first = g.next_id().unwrap();
+        let other = {
+            let g = Arc::clone(&g);
+            thread::spawn(move || g.poll_id().unwrap())
+        };
+        let mine = g.poll_id().unwrap();
+        let theirs = other.join().unwrap();
+        let mut ids = vec![first];
+        let mut held = Vec::new();
+        for poll in [mine, theirs] {
+            match poll {
+                Poll::Ready(id) => ids.push(id),
+                Poll::Held(hold) => {
+                    assert_eq!(hold.ready_tick(), 1_001);
+                    held.push(hold);
+                }
+                Poll::Pending { tick, .. } => assert_eq!(tick, 1_001),
+            }
+        }
+        assert_eq!(
+            ids.len(),
+            2,
+            "exactly one poll got the last value of tick 1000"
+        );
+        let held: Vec<_> = held
+            .into_iter()
+            .map(|hold| hold.claim(&g).expect_err("claimed before its tick"))
+            .collect();
+        clock.set(layout.epoch_ms() + 1_001);
+        for hold in held {
+            ids.push(hold.claim(&g).unwrap());
+        }
+        ids.push(g.next_id().unwrap());
+        for id in &ids {
+            assert!(id.parts(&layout).unwrap().tick <= 1_001);
+        }
+        assert_unique(ids);
     });
 }
