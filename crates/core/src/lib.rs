@@ -43,6 +43,8 @@
 pub mod clock;
 mod encoding;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod generator;
 mod id;
 mod layout;
