@@ -19,7 +19,13 @@ fn ids_of_a_layout_that_ends_after_the_year_9999_decode_over_http() {
          sequence_bits = 12\nepoch_ms = 1609459200000\nunit_ms = 1000\n",
     )
     .unwrap();
-    let server = ServerBuilder::new().arg("--config").arg(&config).start();
+    // With one-second ticks a block may span only as many ticks as max_wait (1 s) lets it
+    // wait for: 2 ticks of 4096, below the default --max-batch of 10 000.
+    let server = ServerBuilder::new()
+        .arg("--config")
+        .arg(&config)
+        .args(["--max-batch", "8192"])
+        .start();
 
     let layout = Layout::builder().unit_ms(1000).build().unwrap();
     let last = layout
