@@ -27,10 +27,21 @@
 //! - **No repeats**: for one worker slot, `(tick, sequence)` strictly increases across every ID,
 //!   whatever the threads and whatever the clock does (checked with loom and proptest).
 //! - **A window**: a generator issues ticks only in `[floor, ceiling]`; the ceiling only rises,
-//!   and [`IdGenerator::fence`] stops it at once. The service persists a high-water mark before
-//!   raising the ceiling, which is what makes restarts and slot handovers safe.
-//! - **No hangs, no wrap**: a lagging clock causes a bounded wait or [`Error::ClockBehind`];
-//!   the end of the layout's time is [`Error::LayoutExhausted`], never a wrapped ID.
+//!   and [`IdGenerator::fence`] stops it at once and returns the last tick any call has issued
+//!   or will still issue. The service persists a high-water mark before raising the ceiling,
+//!   which is what makes restarts and slot handovers safe.
+//! - **Every wait has its bound**: no call waits longer than its `max_wait`; a block that would
+//!   need longer is refused up front ([`Error::BatchExceedsWait`]), and so is a wait the
+//!   current load would need ([`Error::SequenceExhausted`]) or a clock too far behind
+//!   ([`Error::ClockBehind`]). [`IdGenerator::poll_id`] and [`IdGenerator::poll_ids`] never
+//!   sleep: they answer [`Poll::Ready`], [`Poll::Held`] (reserved, usable from a tick) or
+//!   [`Poll::Pending`], so async callers wait on their own timers.
+//! - **No wrap**: the end of the layout's time is [`Error::LayoutExhausted`], never a wrapped
+//!   ID, and a generator is not built on a layout that has already run out.
+//! - **Every time is writable**: [`format_unix_ms`] writes every time the crate formats, years
+//!   past 9999 included; layouts that would outlast the year 262142 are refused.
+//! - **Retry or fix**: [`Error::is_retryable`] is the one answer to whether a retry can
+//!   succeed; [`Error::Fenced`] is retryable, with the generator that replaces a fenced one.
 //! - **Positive `i64`** in every layout of 63 bits or fewer, the default among them.
 //!
 //! ## Features
@@ -64,5 +75,5 @@ pub use layout::{
 pub use model::{Datacenter, IdSystem};
 pub use time_format::{format_unix_ms, MAX_DATE_UNIX_MS};
 
-/// Default bound on waiting for a lagging clock; see [`GeneratorBuilder::max_wait`].
+/// Default bound on all the waiting of one call; see [`GeneratorBuilder::max_wait`].
 pub use generator::DEFAULT_MAX_WAIT;

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::layout::Layout;
 use crate::sync::AtomicU64;
 
-/// Default bound on waiting for a clock that lags the floor or the last ID.
+/// Default bound on all the waiting of one call (see [`GeneratorBuilder::max_wait`]).
 pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(1);
 
 /// Builds an [`IdGenerator`].
@@ -19,7 +19,7 @@ pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(1);
 /// | `floor` | 0 | first tick that may be used (one above a persisted high-water mark) |
 /// | `ceiling` | the layout's last tick | last tick that may be used; raise later with `raise_ceiling` |
 /// | `max_lead_ticks` | 0 | future ticks a call may borrow when a tick is full, instead of sleeping |
-/// | `max_wait` | 1 s | most a call waits for a lagging clock before `ClockBehind` |
+/// | `max_wait` | 1 s | most any call waits in all (a full tick, a block's last tick, a lagging clock); longer is refused up front |
 /// | `ceiling_wait` | 0 | most a call waits for the ceiling to be raised before `CeilingReached` |
 /// | `clock` | [`SystemClock`] | where time comes from |
 ///
@@ -109,7 +109,9 @@ impl<C: Clock> GeneratorBuilder<C> {
         self
     }
 
-    /// Most a call waits for a clock that lags the floor or the last ID (at most ~49 days).
+    /// Most a call waits in all, for whatever reason: the next tick when one is full, a block's
+    /// last tick, or a clock that lags the floor or the last ID (at most ~49 days). A call that
+    /// would need longer is refused up front, and it also caps [`IdGenerator::max_batch`].
     pub fn max_wait(mut self, wait: Duration) -> Self {
         self.max_wait = wait;
         self
