@@ -127,8 +127,9 @@ impl<C: Clock> IdGenerator<C> {
     /// Makes the next ID, waiting (within `max_wait`) when the tick's sequence is used up.
     ///
     /// Errors: [`Error::CeilingReached`], [`Error::Fenced`], [`Error::ClockBehind`],
-    /// [`Error::SequenceExhausted`] and [`Error::LayoutExhausted`]. None of them panics, none
-    /// issues an ID, and none comes after a wait longer than `max_wait`.
+    /// [`Error::SequenceExhausted`] and [`Error::LayoutExhausted`]. None of them panics and
+    /// none issues an ID. The call waits at most `max_wait` for the clock (and, when one is
+    /// configured, at most `ceiling_wait` more for the ceiling to be raised).
     #[inline]
     pub fn next_id(&self) -> Result<Id> {
         let first = match self.try_reserve(1) {
