@@ -139,7 +139,7 @@ proptest! {
         let mut check = |id: Id, clock_now: u64| -> Result<(), TestCaseError> {
             let tick = layout.decompose(id).unwrap().tick;
             prop_assert!(tick <= max_tick, "tick {tick} past the last {max_tick}");
-            prop_assert!(tick <= clock_now + lead, "tick {tick} leads the clock {clock_now} by more than {lead}");
+            prop_assert!(tick <= clock_now.saturating_add(lead), "tick {tick} leads the clock {clock_now} by more than {lead}");
             if let Some(previous) = last {
                 prop_assert!(id > previous, "{id} after {previous}");
             }
