@@ -32,6 +32,36 @@ pub fn setting_keys() -> Vec<String> {
         .collect()
 }
 
+/// Whether `name` is one of the variables Kubernetes injects into every pod for each Service
+/// in its namespace (`<SERVICE>_SERVICE_HOST`, `<SERVICE>_SERVICE_PORT[_<NAME>]`,
+/// `<SERVICE>_PORT[_<N>_<PROTO>[_PROTO|_PORT|_ADDR]]`). A Service named `snowdrift` (or
+/// `snowdrift-grpc`, …) makes them start with `SNOWDRIFT_`; they are not settings, and refusing
+/// them as unknown would stop every pod from starting. No setting's name has these shapes.
+fn is_kubernetes_service_link(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
+        return false;
+    };
+    let parts: Vec<&str> = rest.split('_').collect();
+    let protocol = |part: &str| matches!(part, "TCP" | "UDP" | "SCTP");
+    parts.windows(2).enumerate().any(|(at, pair)| match pair {
+        ["SERVICE", "HOST"] => at + 2 == parts.len(),
+        ["SERVICE", "PORT"] => true,
+        _ => false,
+    }) || match parts.iter().rposition(|part| *part == "PORT") {
+        // `<SERVICE>_PORT` itself, or `<SERVICE>_PORT_<N>_<PROTO>` and its three suffixes.
+        Some(at) => match &parts[at + 1..] {
+            [] => true,
+            [port, proto, rest @ ..] => {
+                port.chars().all(|c| c.is_ascii_digit())
+                    && protocol(proto)
+                    && matches!(rest, [] | ["PROTO"] | ["PORT"] | ["ADDR"])
+            }
+            _ => false,
+        },
+        None => false,
+    }
+}
+
 /// The environment variable of a key: `data_dir` → `SNOWDRIFT_DATA_DIR`.
 pub fn env_name(key: &str) -> String {
     format!("{ENV_PREFIX}{}", key.to_ascii_uppercase())
@@ -149,6 +179,7 @@ impl Layer {
         let mut names: Vec<&(String, String)> = vars
             .iter()
             .filter(|(name, _)| name.starts_with(ENV_PREFIX) && name != CONFIG_ENV)
+            .filter(|(name, _)| !is_kubernetes_service_link(name))
             .collect();
         names.sort();
         for (name, text) in names {
@@ -305,6 +336,51 @@ fn one_line(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::config::tests::env as vars;
+
+    #[test]
+    fn kubernetes_service_links_are_not_settings_and_are_ignored() {
+        for name in [
+            "SNOWDRIFT_SERVICE_HOST",
+            "SNOWDRIFT_SERVICE_PORT",
+            "SNOWDRIFT_SERVICE_PORT_HTTP",
+            "SNOWDRIFT_PORT",
+            "SNOWDRIFT_PORT_8080_TCP",
+            "SNOWDRIFT_PORT_8080_TCP_PROTO",
+            "SNOWDRIFT_PORT_8080_TCP_PORT",
+            "SNOWDRIFT_PORT_8080_TCP_ADDR",
+            "SNOWDRIFT_GRPC_SERVICE_HOST",
+            "SNOWDRIFT_GRPC_PORT_9090_TCP_ADDR",
+        ] {
+            assert!(is_kubernetes_service_link(name), "{name}");
+        }
+        let keys = setting_keys();
+        for key in &keys {
+            assert!(!is_kubernetes_service_link(&env_name(key)), "{key}");
+        }
+        for typo in [
+            "SNOWDRIFT_HTTPP",
+            "SNOWDRIFT_PORTS",
+            "SNOWDRIFT_PORT_X_TCP",
+            "SNOWDRIFT_SERVICE",
+        ] {
+            assert!(!is_kubernetes_service_link(typo), "{typo}");
+        }
+        let vars = vec![
+            (
+                "SNOWDRIFT_PORT".to_string(),
+                "tcp://10.0.0.1:8080".to_string(),
+            ),
+            ("SNOWDRIFT_SERVICE_HOST".to_string(), "10.0.0.1".to_string()),
+            ("SNOWDRIFT_WINDOW".to_string(), "3s".to_string()),
+        ];
+        let layer = Layer::env(&vars, &keys).expect("service links are ignored");
+        assert_eq!(layer.values.len(), 1, "only the real setting is read");
+        let typo = vec![("SNOWDRIFT_HTTPP".to_string(), "x".to_string())];
+        assert!(
+            Layer::env(&typo, &keys).is_err(),
+            "a typo is still an error"
+        );
+    }
 
     fn keys() -> Vec<String> {
         setting_keys()
