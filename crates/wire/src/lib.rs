@@ -6,6 +6,8 @@
 //!
 //! - [`v1`]: the gRPC protocol, generated from `proto/snowdrift/v1/snowdrift.proto` (messages,
 //!   the `Snowdrift` client, and the server trait the service implements);
+//! - [`json`]: the HTTP/JSON bodies (`{"id":"…"}`, `{"ids":[…]}`, `{"error":{…}}`, decode and
+//!   info), which the service writes and the client's HTTP transport reads;
 //! - [`status`]: how failures travel as gRPC statuses: `INVALID_ARGUMENT` for a bad request,
 //!   `UNAVAILABLE` with a `google.rpc.RetryInfo` hint when no ID can be issued now, and the
 //!   error's stable code in a `google.rpc.ErrorInfo`.
@@ -31,6 +33,7 @@
 //! # Ok::<(), prost::DecodeError>(())
 //! ```
 
+pub mod json;
 pub mod status;
 
 /// Version 1 of the gRPC protocol, generated from `proto/snowdrift/v1/snowdrift.proto`.

@@ -1,33 +1,16 @@
 //! The HTTP/JSON transport: `GET /v1/ids?count=N`, for nodes (or networks) without gRPC.
 //!
-//! Only the fields the client reads are declared here; the full response shapes belong to
-//! the service. IDs arrive as JSON strings (JavaScript-safe) and are parsed to `u64`.
+//! The bodies are the shared shapes of `snowdrift_wire::json`, the same types the service's
+//! tests read its answers with. IDs arrive as JSON strings (JavaScript-safe) and are parsed to
+//! `u64`.
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use snowdrift_wire::json::{ErrorBody, IdsBody};
 
 use super::Failure;
 use crate::config::ClientConfig;
 use crate::endpoint::Endpoint;
-
-/// `{"ids":["…",…]}`
-#[derive(Debug, Deserialize)]
-struct IdsBody {
-    ids: Vec<String>,
-}
-
-/// `{"error":{"code":"…","message":"…"}}`
-#[derive(Debug, Deserialize)]
-struct ErrorBody {
-    error: ErrorDetail,
-}
-
-#[derive(Debug, Deserialize)]
-struct ErrorDetail {
-    code: String,
-    message: String,
-}
 
 /// A keep-alive connection pool to one node's HTTP listener.
 #[derive(Debug, Clone)]
