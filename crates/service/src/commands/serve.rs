@@ -6,11 +6,11 @@
 //! 3. the node claims its slot and persists its first window; it is ready when it returns;
 //! 4. the `listening …` line is printed on stdout only then, so whoever waits for it (a script,
 //!    a test) can send requests at once;
-//! 5. on SIGTERM or SIGINT the listeners stop accepting and drain, and only then is the node
+//! 5. on SIGTERM or SIGINT the listeners stop accepting and drain, within the listeners'
+//!    drain deadline (connections still open then are closed), and only then is the node
 //!    shut down (window keeper stopped, slot released); the exit code is 0.
 
 use std::io::Write;
-use std::time::Duration;
 
 use snowdrift_coordination::{CoordError, Node};
 use tokio::task::JoinSet;
@@ -19,11 +19,8 @@ use super::Failure;
 use crate::app::App;
 use crate::cli::ServeArgs;
 use crate::config::{self, print, ServeConfig};
-use crate::listeners::{self, Protocol};
+use crate::listeners::{self, Limits, Protocol};
 use crate::shutdown;
-
-/// How long listeners may take to finish in-flight requests after a shutdown signal.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Runs `snowdrift serve`.
 pub fn run(args: &ServeArgs) -> Result<(), Failure> {
@@ -75,11 +72,14 @@ async fn serve(
 
     let app = App::new(node, config.layout.name(), config.max_batch);
     let (trigger, _) = shutdown::channel();
+    let limits = Limits::default();
     let mut tasks = JoinSet::new();
     let mut running = Vec::new();
+    let mut open = Vec::new();
     for listener in bound {
-        let serving = listener.spawn(app.clone(), metrics.clone(), trigger.subscribe());
+        let serving = listener.spawn(app.clone(), metrics.clone(), limits, trigger.subscribe());
         running.push((serving.protocol, serving.local_addr));
+        open.push(serving.connections);
         let (protocol, task) = (serving.protocol, serving.task);
         tasks.spawn(async move { (protocol, task.await) });
     }
@@ -93,21 +93,7 @@ async fn serve(
         Some(ended) = tasks.join_next() => Err(listener_ended(ended)),
     };
     trigger.trigger();
-    let drained = tokio::time::timeout(DRAIN_TIMEOUT, async {
-        while let Some(ended) = tasks.join_next().await {
-            if let Ok((protocol, Ok(Err(err)))) = ended {
-                tracing::warn!(%protocol, error = %err, "listener ended with an error");
-            }
-        }
-    })
-    .await;
-    if drained.is_err() {
-        tracing::warn!(
-            timeout_s = DRAIN_TIMEOUT.as_secs(),
-            "requests still in flight after the drain timeout; closing them"
-        );
-        tasks.abort_all();
-    }
+    listeners::drain(&mut tasks, &open, limits.drain).await;
 
     match app.shutdown().await {
         Ok(()) => tracing::info!("stopped: window persisted, slot released"),
@@ -164,15 +150,7 @@ fn start_failure(err: CoordError) -> Failure {
 }
 
 /// Describes a listener that stopped while it should have been serving.
-fn listener_ended(
-    ended: Result<
-        (
-            Protocol,
-            Result<std::io::Result<()>, tokio::task::JoinError>,
-        ),
-        tokio::task::JoinError,
-    >,
-) -> Failure {
+fn listener_ended(ended: Result<listeners::Ended, tokio::task::JoinError>) -> Failure {
     let message = match ended {
         Ok((protocol, Ok(Ok(())))) => format!("the {protocol} listener stopped unexpectedly"),
         Ok((protocol, Ok(Err(err)))) => format!("the {protocol} listener failed: {err}"),

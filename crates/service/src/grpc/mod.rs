@@ -21,10 +21,11 @@ mod service_tests;
 use std::time::Duration;
 
 use snowdrift_wire::v1::snowdrift_server::SnowdriftServer;
-use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tonic::transport::server::Connected;
 
 use crate::app::App;
+use crate::listeners::Incoming;
 use crate::shutdown::Shutdown;
 
 /// Largest request message accepted. The largest real one, a `Decode` of a 20-digit ID, is
@@ -36,22 +37,25 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Most concurrent calls on one HTTP/2 connection.
 pub const MAX_STREAMS_PER_CONNECTION: u32 = 256;
 
-/// Serves gRPC on `listener` until `shutdown`, then lets calls in flight finish (a running
-/// `StreamIds` ends with `UNAVAILABLE`, so a reader retries elsewhere).
-pub async fn serve(listener: TcpListener, app: App, shutdown: Shutdown) -> std::io::Result<()> {
+/// Serves gRPC on the connections of `incoming` until `shutdown`, then lets calls in flight
+/// finish (a running `StreamIds` ends with `UNAVAILABLE`, so a reader retries elsewhere).
+/// Socket options and the drain deadline are the substrate's: tonic's own `tcp_nodelay` does
+/// nothing for connections it did not accept itself.
+pub async fn serve<S>(incoming: Incoming<S>, app: App, shutdown: Shutdown) -> std::io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Connected + Unpin + Send + 'static,
+{
     let (reporter, health_service) = tonic_health::server::health_reporter();
     health::publish(&reporter, &app).await;
     let keeper = tokio::spawn(health::keep(reporter, app.clone(), shutdown.clone()));
 
     let ids = SnowdriftServer::new(service::IdService::new(app, shutdown.clone()))
         .max_decoding_message_size(MAX_REQUEST_BYTES);
-    let incoming = TcpListenerStream::new(listener);
     let served = tonic::transport::Server::builder()
         .timeout(REQUEST_TIMEOUT)
         .max_concurrent_streams(MAX_STREAMS_PER_CONNECTION)
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .http2_keepalive_timeout(Some(Duration::from_secs(10)))
-        .tcp_nodelay(true)
         .add_service(health_service)
         .add_service(ids)
         .serve_with_incoming_shutdown(incoming, shutdown.wait())

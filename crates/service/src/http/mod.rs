@@ -24,12 +24,13 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use metrics_exporter_prometheus::PrometheusHandle;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tower::{Layer, Service, ServiceBuilder};
 use tower_http::limit::{RequestBodyLimitLayer, ResponseBody};
 use tower_http::timeout::TimeoutLayer;
 
 use crate::app::App;
+use crate::listeners::Incoming;
 use crate::shutdown::Shutdown;
 
 /// Longest a request may take before it is answered 503.
@@ -83,15 +84,20 @@ fn into_axum_response(response: HttpResponse<ResponseBody<Body>>) -> Response {
 /// are in.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Serves `router` on `listener` until `shutdown`, then finishes the requests in flight.
+/// Serves `router` on the connections of `incoming` until `shutdown`, then finishes the
+/// requests in flight (hyper's graceful shutdown: each connection answers what it is serving
+/// and closes). The drain deadline is the substrate's, in `serve`.
 ///
-/// A hand-written accept loop over hyper rather than `axum::serve`, because `axum::serve` does
-/// not expose hyper's header-read timeout.
-pub async fn serve(
-    listener: TcpListener,
+/// A loop over hyper rather than `axum::serve`, because `axum::serve` does not expose hyper's
+/// header-read timeout, and takes a listener rather than the substrate's streams.
+pub async fn serve<S>(
+    mut incoming: Incoming<S>,
     router: Router,
     shutdown: Shutdown,
-) -> std::io::Result<()> {
+) -> std::io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT);
@@ -101,18 +107,11 @@ pub async fn serve(
     loop {
         let stream = tokio::select! {
             _ = &mut stop => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => stream,
-                Err(err) => {
-                    // Out of file descriptors and the like: pause rather than spin.
-                    tracing::warn!(error = %err, "accepting an HTTP connection failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
+            next = incoming.next() => match next {
+                Some(stream) => stream,
+                None => break,
             },
         };
-        // Small responses go out at once rather than waiting on Nagle's algorithm.
-        let _ = stream.set_nodelay(true);
         let connection = http.serve_connection(
             TokioIo::new(stream),
             TowerToHyperService::new(router.clone()),
@@ -123,7 +122,7 @@ pub async fn serve(
             let _ = connection.await;
         });
     }
-    drop(listener);
+    drop(incoming);
     connections.shutdown().await;
     Ok(())
 }

@@ -1,12 +1,30 @@
-//! The service's listeners: which protocols are enabled, binding their sockets, and running them.
+//! The service's listeners: which protocols are enabled, binding their sockets, and the
+//! substrate every protocol takes its connections from.
 //!
 //! This is the one place that knows the list of protocols (HTTP, gRPC, the Redis protocol).
 //! Adding one means a [`Protocol`] variant and an arm in [`Listener::spawn`]; `serve` binds,
 //! runs and drains every listener the same way.
 //!
+//! The substrate is the same for every protocol, so its policy is written once:
+//! - [`accept`](accept()): the accept loop (connection cap, back-off on errors) yielding
+//!   [`Incoming`] streams;
+//! - [`Conn`]: an accepted socket with `TCP_NODELAY` and a write timeout;
+//! - [`Handshake`]: the hook between the two, where TLS plugs in;
+//! - [`Connections`]: what is open, so that [`drain`](drain()) can close it at the deadline;
+//! - [`Limits`]: the numbers, in one struct.
+//!
 //! Sockets are bound before the node claims its slot, so a busy port fails fast without
 //! touching the state directory, and the bound addresses (port 0 becomes a real port) can be
 //! advertised in the slot and printed in the `listening` line.
+
+mod accept;
+mod conn;
+mod drain;
+mod hook;
+mod limits;
+mod open;
+#[cfg(test)]
+mod tests;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -14,6 +32,13 @@ use std::net::SocketAddr;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+
+pub use accept::{accept, Incoming};
+pub use conn::Conn;
+pub use drain::{drain, Drained, Ended};
+pub use hook::{Handshake, Plain};
+pub use limits::Limits;
+pub use open::Connections;
 
 use crate::app::App;
 use crate::config::ServeConfig;
@@ -123,6 +148,8 @@ pub struct Running {
     pub local_addr: SocketAddr,
     /// The serving task.
     pub task: JoinHandle<std::io::Result<()>>,
+    /// Its open connections, for the drain deadline.
+    pub connections: Connections,
 }
 
 impl Listener {
@@ -131,20 +158,35 @@ impl Listener {
         format!("{}://{}", self.protocol.scheme(), self.local_addr)
     }
 
-    /// Starts serving `app` until `shutdown`.
-    pub fn spawn(self, app: App, metrics: PrometheusHandle, shutdown: Shutdown) -> Running {
+    /// Starts serving `app` until `shutdown`, within `limits`.
+    pub fn spawn(
+        self,
+        app: App,
+        metrics: PrometheusHandle,
+        limits: Limits,
+        shutdown: Shutdown,
+    ) -> Running {
+        let connections = Connections::new();
+        let incoming = accept(
+            self.socket,
+            Plain,
+            limits,
+            connections.clone(),
+            shutdown.clone(),
+        );
         let task = match self.protocol {
             Protocol::Http => {
                 let router = crate::http::router(crate::http::HttpState { app, metrics });
-                tokio::spawn(crate::http::serve(self.socket, router, shutdown))
+                tokio::spawn(crate::http::serve(incoming, router, shutdown))
             }
-            Protocol::Grpc => tokio::spawn(crate::grpc::serve(self.socket, app, shutdown)),
-            Protocol::Resp => tokio::spawn(crate::resp::serve(self.socket, app, shutdown)),
+            Protocol::Grpc => tokio::spawn(crate::grpc::serve(incoming, app, shutdown)),
+            Protocol::Resp => tokio::spawn(crate::resp::serve(incoming, app, shutdown)),
         };
         Running {
             protocol: self.protocol,
             local_addr: self.local_addr,
             task,
+            connections,
         }
     }
 }

@@ -10,7 +10,11 @@
 //! - **request**: once a command's first byte has arrived, the whole frame must arrive within
 //!   [`Timeouts::request`], however the bytes trickle in, so a slowloris client cannot hold
 //!   a connection (and its buffer) by sending one byte at a time;
-//! - **write**: a client that stops reading its replies is dropped after [`Timeouts::write`].
+//! - **write**: a client that stops reading its replies is dropped after the listener's write
+//!   timeout, which the substrate's [`Conn`](crate::listeners::Conn) applies to every protocol.
+//!
+//! The connection is generic over its stream, so it serves whatever the listener's hook yields
+//! (plain TCP today, TLS later) and, in tests, any in-memory pipe.
 
 use std::future::Future;
 use std::ops::Range;
@@ -18,22 +22,19 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::{Instant, Sleep};
 
 use super::cmd::{Command, Refused};
 use super::frame::{self, Limits, Parsed, ProtocolError};
 
-/// How long a client may take, at each step.
+/// How long a client may take to send, at each step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {
     /// Longest wait for the first byte of the next command.
     pub idle: Duration,
     /// Longest time from a command's first byte to its last.
     pub request: Duration,
-    /// Longest time to hand a batch of replies to the socket.
-    pub write: Duration,
 }
 
 impl Default for Timeouts {
@@ -43,7 +44,6 @@ impl Default for Timeouts {
         Timeouts {
             idle: Duration::from_secs(300),
             request: Duration::from_secs(5),
-            write: Duration::from_secs(10),
         }
     }
 }
@@ -83,17 +83,28 @@ pub enum ConnError {
     /// Nothing arrived for too long.
     #[error("idle for {0:?}")]
     IdleTimeout(Duration),
-    /// The client did not take its replies in time.
-    #[error("replies not accepted within {0:?}")]
-    WriteTimeout(Duration),
+    /// The client did not take its replies within the listener's write timeout.
+    #[error("replies not accepted within the write timeout")]
+    WriteTimeout,
     /// The socket failed.
     #[error("{0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
 }
 
-/// One client's socket and buffers.
-pub struct Connection {
-    stream: TcpStream,
+impl From<std::io::Error> for ConnError {
+    fn from(err: std::io::Error) -> ConnError {
+        // The substrate's write timeout surfaces as `TimedOut` from a write.
+        if err.kind() == std::io::ErrorKind::TimedOut {
+            ConnError::WriteTimeout
+        } else {
+            ConnError::Io(err)
+        }
+    }
+}
+
+/// One client's stream and buffers.
+pub struct Connection<S> {
+    stream: S,
     input: BytesMut,
     output: Vec<u8>,
     /// Argument ranges of the frame being parsed; reused to avoid an allocation per command.
@@ -110,26 +121,23 @@ pub struct Connection {
     stopped: bool,
 }
 
-impl std::fmt::Debug for Connection {
+impl<S> std::fmt::Debug for Connection<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Connection")
-            .field("peer", &self.stream.peer_addr().ok())
             .field("buffered", &self.input.len())
             .field("pending", &self.output.len())
             .finish()
     }
 }
 
-impl Connection {
-    /// Wraps an accepted socket; `stop` completes when the server shuts down.
+impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
+    /// Wraps an accepted stream; `stop` completes when the server shuts down.
     pub fn new(
-        stream: TcpStream,
+        stream: S,
         limits: Limits,
         timeouts: Timeouts,
         stop: Pin<Box<dyn Future<Output = ()> + Send>>,
-    ) -> Connection {
-        // Replies are small and must leave at once, not wait on Nagle's algorithm.
-        let _ = stream.set_nodelay(true);
+    ) -> Connection<S> {
         Connection {
             stream,
             input: BytesMut::with_capacity(READ_CHUNK),
@@ -185,16 +193,12 @@ impl Connection {
         Ok(())
     }
 
-    /// Sends the pending output, bounded by the write timeout.
+    /// Sends the pending output (bounded by the listener's write timeout).
     pub async fn flush(&mut self) -> Result<(), ConnError> {
         if self.output.is_empty() {
             return Ok(());
         }
-        let limit = self.timeouts.write;
-        match tokio::time::timeout(limit, self.stream.write_all(&self.output)).await {
-            Ok(result) => result?,
-            Err(_) => return Err(ConnError::WriteTimeout(limit)),
-        }
+        self.stream.write_all(&self.output).await?;
         self.output.clear();
         // A huge reply (NEXTIDS at the batch limit) should not pin its buffer for good.
         if self.output.capacity() > 4 * FLUSH_AT {
@@ -206,7 +210,8 @@ impl Connection {
     /// Ends the conversation so the client sees the last reply: send it, signal the end of
     /// our side, then read and discard what the client is still sending for a moment. Closing
     /// with unread input would make the kernel reset the connection, and a reset can destroy
-    /// the error reply before the client reads it.
+    /// replies before the client reads them: the error reply to a refused client, or the
+    /// replies to a pipelining client at shutdown or after `QUIT`.
     pub async fn close(&mut self) {
         if self.flush().await.is_err() {
             return;

@@ -1,23 +1,23 @@
-//! The accept loop and the per-connection handler of the Redis-protocol listener.
+//! The serving loop and the per-connection handler of the Redis-protocol listener.
 //!
-//! Data flows one way: socket → [`Connection`] (framing, limits, timeouts) → [`Command`](super::cmd::Command) →
-//! [`App`] → reply bytes → socket. The listener accepts until shutdown, at most
-//! [`Settings::max_connections`] at a time (further clients wait in the kernel's backlog), and
-//! on shutdown waits for every connection to finish the command it is running and send its
-//! replies; `serve`'s drain timeout bounds that wait.
+//! Data flows one way: socket → [`Connection`] (framing, limits, timeouts) →
+//! [`Command`](super::cmd::Command) → [`App`] → reply bytes → socket. Connections come from the listener substrate
+//! ([`Incoming`]), which owns accepting, the connection cap, socket options and the write
+//! timeout. On shutdown every connection finishes the command it is running, sends its
+//! replies and closes cleanly (see [`Connection::close`]); the listener returns once all have;
+//! the substrate's drain deadline bounds that wait.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
 
-use tokio::net::TcpListener;
-use tokio::sync::{mpsc, Semaphore};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::mpsc;
 
 use super::cmd::{Outcome, Session};
 use super::connection::{ConnError, Connection, Next, Timeouts};
 use super::frame::Limits;
 use super::reply::{Reply, Version};
 use crate::app::App;
+use crate::listeners::Incoming;
 use crate::shutdown::Shutdown;
 
 /// Connections open now.
@@ -28,70 +28,46 @@ const CLOSED: &str = "snowdrift_resp_closed_total";
 /// Numbers connections for `CLIENT ID` and `HELLO`.
 static NEXT_CLIENT_ID: AtomicU64 = AtomicU64::new(1);
 
-/// How the listener treats its clients.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How the listener treats its clients, beyond the substrate's [`Limits`](crate::listeners::Limits).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Settings {
     /// Bounds on one request.
     pub limits: Limits,
     /// Bounds on waiting for a client.
     pub timeouts: Timeouts,
-    /// Most connections served at once.
-    pub max_connections: usize,
 }
 
-impl Default for Settings {
-    fn default() -> Settings {
-        Settings {
-            limits: Limits::default(),
-            timeouts: Timeouts::default(),
-            max_connections: 10_000,
-        }
-    }
+/// Serves the Redis protocol on the connections of `incoming` until `shutdown`, with the
+/// default [`Settings`].
+pub async fn serve<S>(incoming: Incoming<S>, app: App, shutdown: Shutdown) -> std::io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    serve_with(incoming, app, shutdown, Settings::default()).await
 }
 
-/// Serves the Redis protocol on `listener` until `shutdown`, with the default [`Settings`].
-pub async fn serve(listener: TcpListener, app: App, shutdown: Shutdown) -> std::io::Result<()> {
-    serve_with(listener, app, shutdown, Settings::default()).await
-}
-
-/// Serves the Redis protocol on `listener` until `shutdown`.
-pub async fn serve_with(
-    listener: TcpListener,
+/// Serves the Redis protocol on the connections of `incoming` until `shutdown`.
+pub async fn serve_with<S>(
+    mut incoming: Incoming<S>,
     app: App,
     shutdown: Shutdown,
     settings: Settings,
-) -> std::io::Result<()> {
-    let permits = Arc::new(Semaphore::new(settings.max_connections));
+) -> std::io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     // Each connection holds a clone of `done`; when the last one drops, `finished` yields
     // `None`, which is how shutdown knows every connection has ended.
     let (done, mut finished) = mpsc::channel::<()>(1);
     let stop = shutdown.clone().wait();
     tokio::pin!(stop);
-    let mut backoff = Duration::from_millis(10);
     loop {
-        let permit = tokio::select! {
-            permit = Arc::clone(&permits).acquire_owned() => match permit {
-                Ok(permit) => permit,
-                Err(_) => break, // the semaphore is never closed
+        let stream = tokio::select! {
+            next = incoming.next() => match next {
+                Some(stream) => stream,
+                None => break,
             },
             () = &mut stop => break,
-        };
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            () = &mut stop => break,
-        };
-        let stream = match accepted {
-            Ok((stream, _peer)) => {
-                backoff = Duration::from_millis(10);
-                stream
-            }
-            Err(err) => {
-                // Usually out of file descriptors: wait rather than spin, then go on.
-                tracing::warn!(error = %err, retry_in_ms = backoff.as_millis() as u64, "resp: accept failed");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(1));
-                continue;
-            }
         };
         let app = app.clone();
         let stop = Box::pin(shutdown.clone().wait());
@@ -101,10 +77,10 @@ pub async fn serve_with(
             metrics::gauge!(CONNECTIONS).increment(1.0);
             handle(connection, &app).await;
             metrics::gauge!(CONNECTIONS).decrement(1.0);
-            drop(permit);
             drop(done);
         });
     }
+    drop(incoming);
     drop(done);
     let _ = finished.recv().await;
     Ok(())
@@ -112,7 +88,7 @@ pub async fn serve_with(
 
 /// Runs one client's commands until it leaves, breaks the protocol, times out, or the server
 /// stops.
-async fn handle(mut connection: Connection, app: &App) {
+async fn handle<S: AsyncRead + AsyncWrite + Unpin>(mut connection: Connection<S>, app: &App) {
     let mut session = Session {
         id: NEXT_CLIENT_ID.fetch_add(1, Ordering::Relaxed),
         version: Version::Resp2,
@@ -128,7 +104,7 @@ async fn handle(mut connection: Connection, app: &App) {
                         }
                     }
                     Outcome::Close => {
-                        let _ = connection.flush().await;
+                        connection.close().await;
                         return;
                     }
                 }
@@ -139,8 +115,15 @@ async fn handle(mut connection: Connection, app: &App) {
                     break err;
                 }
             }
-            Ok(Next::Closed | Next::Shutdown) => {
+            // The client has closed its side and everything it sent was read: nothing is left
+            // for the kernel to reset.
+            Ok(Next::Closed) => {
                 let _ = connection.flush().await;
+                return;
+            }
+            // The client may still be sending: close cleanly so it reads every reply sent.
+            Ok(Next::Shutdown) => {
+                connection.close().await;
                 return;
             }
             Err(err) => break err,
@@ -150,12 +133,16 @@ async fn handle(mut connection: Connection, app: &App) {
 }
 
 /// Ends a connection: a client that broke the protocol or was too slow is told why first.
-async fn close(mut connection: Connection, session: &Session, why: ConnError) {
+async fn close<S: AsyncRead + AsyncWrite + Unpin>(
+    mut connection: Connection<S>,
+    session: &Session,
+    why: ConnError,
+) {
     let reason = match &why {
         ConnError::Protocol(_) => "protocol_error",
         ConnError::RequestTimeout(_) => "request_timeout",
         ConnError::IdleTimeout(_) => "idle_timeout",
-        ConnError::WriteTimeout(_) => "write_timeout",
+        ConnError::WriteTimeout => "write_timeout",
         // A reset or a failed write: nothing to tell, nothing to count.
         ConnError::Io(_) => return,
     };

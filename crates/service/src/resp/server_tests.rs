@@ -13,15 +13,33 @@ use tokio::net::{TcpListener, TcpStream};
 use super::connection::Timeouts;
 use super::server::{serve_with, Settings};
 use crate::app::App;
+use crate::listeners::{self, Connections, Limits, Plain};
 use crate::shutdown;
 use crate::test_support::started_app as app;
 
-/// Serves `app` with `settings`; returns the address and the shutdown trigger.
-async fn listen(app: App, settings: Settings) -> (std::net::SocketAddr, shutdown::Trigger) {
+/// The listener's task, which ends once it has drained.
+type Serving = tokio::task::JoinHandle<std::io::Result<()>>;
+
+/// Serves `app` with `settings` on the substrate, as `serve` does; returns the address, the
+/// shutdown trigger and the listener's task.
+async fn serve(app: App, settings: Settings) -> (std::net::SocketAddr, shutdown::Trigger, Serving) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (trigger, watcher) = shutdown::channel();
-    tokio::spawn(serve_with(listener, app, watcher, settings));
+    let incoming = listeners::accept(
+        listener,
+        Plain,
+        Limits::default(),
+        Connections::new(),
+        watcher.clone(),
+    );
+    let serving = tokio::spawn(serve_with(incoming, app, watcher, settings));
+    (addr, trigger, serving)
+}
+
+/// Serves `app` with `settings`; returns the address and the shutdown trigger.
+async fn listen(app: App, settings: Settings) -> (std::net::SocketAddr, shutdown::Trigger) {
+    let (addr, trigger, _) = serve(app, settings).await;
     (addr, trigger)
 }
 
@@ -64,7 +82,6 @@ async fn idle_and_slow_clients_are_closed() {
         timeouts: Timeouts {
             idle: Duration::from_millis(300),
             request: Duration::from_millis(500),
-            write: Duration::from_secs(1),
         },
         ..Settings::default()
     };
@@ -99,10 +116,7 @@ async fn idle_and_slow_clients_are_closed() {
 async fn shutdown_closes_idle_connections_and_ends_the_listener() {
     let dir = tempfile::tempdir().unwrap();
     let (app, _) = app(&dir).await;
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (trigger, watcher) = shutdown::channel();
-    let server = tokio::spawn(serve_with(listener, app, watcher, Settings::default()));
+    let (addr, trigger, server) = serve(app, Settings::default()).await;
     let mut client = TcpStream::connect(addr).await.unwrap();
     client.write_all(b"PING\r\n").await.unwrap();
     let mut pong = [0u8; 7];
@@ -114,4 +128,72 @@ async fn shutdown_closes_idle_connections_and_ends_the_listener() {
         .expect("listener ended")
         .unwrap()
         .unwrap();
+}
+
+#[tokio::test]
+async fn shutdown_ends_a_pipelining_client_with_a_clean_eof() {
+    // The client pipelines bursts of 8,000 commands and reads each burst's replies; shutdown
+    // comes while a burst is arriving. It must read every reply the server wrote and then a
+    // clean end of stream: closing a socket with unread input makes the kernel send a reset
+    // instead, and a reset discards replies still in the server's send buffer.
+    const BURST: usize = 8_000;
+    let dir = tempfile::tempdir().unwrap();
+    let (app, _) = app(&dir).await;
+    let (addr, trigger) = listen(app, Settings::default()).await;
+    let (mut reader, mut writer) = TcpStream::connect(addr).await.unwrap().into_split();
+    let (answered, mut next_burst) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let writing = tokio::spawn(async move {
+        let burst = b"NEXTID\r\n".repeat(BURST);
+        loop {
+            if writer.write_all(&burst).await.is_err() || next_burst.recv().await.is_none() {
+                // Keep our side open until the reader is done, as a pipelining client does.
+                return writer;
+            }
+        }
+    });
+
+    let mut received = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut replies = 0;
+    let ended = loop {
+        let read = tokio::time::timeout(Duration::from_secs(10), reader.read(&mut buf))
+            .await
+            .expect("the server ended the connection in time");
+        match read {
+            Ok(0) => break Ok(()),
+            Ok(n) => {
+                let before = replies / BURST;
+                replies += buf[..n].iter().filter(|&&b| b == b'\n').count();
+                received.extend_from_slice(&buf[..n]);
+                if replies / BURST > before {
+                    let _ = answered.send(());
+                    if replies / BURST == 3 {
+                        // The fourth burst is on its way now.
+                        trigger.trigger();
+                    }
+                }
+            }
+            Err(err) => break Err(err),
+        }
+    };
+    drop(answered);
+    drop(writing.await.unwrap());
+    assert!(
+        ended.is_ok(),
+        "the connection ended with {ended:?} after {replies} replies instead of a clean EOF"
+    );
+    assert!(replies >= 3 * BURST, "{replies}");
+    let text = String::from_utf8(received).unwrap();
+    assert!(
+        text.ends_with("\r\n"),
+        "a reply was cut: {:?}",
+        &text[text.len().saturating_sub(40)..]
+    );
+    for line in text.split_terminator("\r\n") {
+        assert!(
+            line.strip_prefix(':')
+                .is_some_and(|n| n.parse::<u64>().is_ok()),
+            "not a NEXTID reply: {line:?}"
+        );
+    }
 }
