@@ -133,13 +133,15 @@ async fn every_rpc_answers_and_bad_input_is_invalid_argument() {
             .unwrap_err(),
         "batch_out_of_range",
     );
-    for batch in [0, 10_001] {
-        let request = StreamIdsRequest { batch, count: 1 };
-        assert_invalid(
-            ids.stream_ids(request).await.unwrap_err(),
-            "batch_out_of_range",
-        );
-    }
+    // A batch of 0 is an unset field, which means the default (see the test below).
+    let request = StreamIdsRequest {
+        batch: 10_001,
+        count: 1,
+    };
+    assert_invalid(
+        ids.stream_ids(request).await.unwrap_err(),
+        "batch_out_of_range",
+    );
     for (text, code) in [
         ("nope!", "invalid_id"),
         ("", "invalid_id"),
@@ -221,4 +223,27 @@ async fn large_answers_are_not_held_back_by_nagle() {
             "NextIds({count}) took {median:?} (median of 15): the answer waited on Nagle"
         );
     }
+}
+
+#[tokio::test]
+async fn a_stream_that_sets_only_its_count_gets_the_default_batch() {
+    // proto3 cannot tell an unset field from zero, so zero must mean "the default".
+    let node = Node::start(&[]);
+    let mut ids = SnowdriftClient::new(connect(&node).await);
+    let request = StreamIdsRequest {
+        count: 10_000,
+        ..StreamIdsRequest::default()
+    };
+    let mut stream = ids.stream_ids(request).await.unwrap().into_inner();
+    let mut sizes = Vec::new();
+    let mut last = 0;
+    while let Some(batch) = stream.message().await.unwrap() {
+        sizes.push(batch.ids.len());
+        for id in batch.ids {
+            assert!(id > last);
+            last = id;
+        }
+    }
+    // One tick's sequence per message in the default layout, and a short last one.
+    assert_eq!(sizes, [4096, 4096, 1808]);
 }

@@ -79,7 +79,11 @@ impl Snowdrift for IdService {
         request: Request<StreamIdsRequest>,
     ) -> Result<Response<Self::StreamIdsStream>, Status> {
         let request = request.into_inner();
-        let plan = stream::Plan::check(request.batch, request.count, self.app.max_batch())?;
+        let max_batch = self.app.max_batch();
+        // One tick's sequence per message: what the generator makes per tick, so a default
+        // stream neither waits on ticks within a message nor sends needlessly small ones.
+        let default_batch = self.app.layout().ids_per_tick().min(max_batch);
+        let plan = stream::Plan::check(request.batch, request.count, max_batch, default_batch)?;
         let permit = Arc::clone(&self.streams).try_acquire_owned().map_err(|_| {
             snowdrift_wire::status::unavailable(
                 "too_many_streams",

@@ -33,9 +33,18 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Checks `batch` against the node's limit; `count` 0 means no end.
-    pub fn check(batch: u32, count: u64, max_batch: u64) -> Result<Plan, Status> {
-        let batch = u64::from(batch);
+    /// Checks `batch` against the node's limit. In proto3 an unset field reads as zero, so a
+    /// `batch` of 0 means `default_batch`, and a `count` of 0 means no end.
+    pub fn check(
+        batch: u32,
+        count: u64,
+        max_batch: u64,
+        default_batch: u64,
+    ) -> Result<Plan, Status> {
+        let batch = match u64::from(batch) {
+            0 => default_batch,
+            batch => batch,
+        };
         if batch == 0 || batch > max_batch {
             return Err(super::status::from_service(&ServiceError::from(
                 snowdrift::Error::BatchOutOfRange {
@@ -104,17 +113,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_plan_checks_the_batch_and_reads_zero_as_endless() {
+    fn a_plan_checks_the_batch_and_reads_zero_as_the_default() {
         assert_eq!(
-            Plan::check(100, 0, 10_000).unwrap(),
+            Plan::check(100, 0, 10_000, 4096).unwrap(),
             Plan {
                 batch: 100,
                 total: None
             }
         );
-        assert_eq!(Plan::check(100, 250, 10_000).unwrap().total, Some(250));
-        for bad in [0, 10_001] {
-            let status = Plan::check(bad, 1, 10_000).unwrap_err();
+        assert_eq!(
+            Plan::check(100, 250, 10_000, 4096).unwrap().total,
+            Some(250)
+        );
+        assert_eq!(Plan::check(0, 250, 10_000, 4096).unwrap().batch, 4096);
+        for (bad, max) in [(10_001, 10_000), (0, 0)] {
+            let status = Plan::check(bad, 1, max, 4096.min(max)).unwrap_err();
             assert_eq!(status.code(), tonic::Code::InvalidArgument);
         }
     }
