@@ -16,9 +16,9 @@ use snowdrift::clock::SystemClock;
 use snowdrift::{Id, IdBlock, Layout};
 use snowdrift_coordination::{CoordError, Node, NodeStatus};
 
+use crate::describe::{self, rfc3339_ms, ClockInfo, DecodedId, Info};
 use crate::error::ServiceError;
 use crate::metrics as m;
-use crate::wire::{rfc3339_ms, ClockInfo, DecodedId, InfoResponse, LayoutInfo};
 
 /// How long to keep trying to take sole ownership of the node at shutdown, while the last
 /// connections drop their handles.
@@ -127,7 +127,7 @@ impl App {
 
     /// Decodes an ID written in any encoding, under the service's layout.
     pub fn decode(&self, text: &str) -> Result<DecodedId, ServiceError> {
-        DecodedId::parse(text, &self.inner.layout)
+        describe::parse_id(text, &self.inner.layout)
     }
 
     /// Whether IDs can be issued now (`/readyz`, and the gRPC health service).
@@ -164,7 +164,7 @@ impl App {
     }
 
     /// The answer to `/v1/info`.
-    pub fn info(&self) -> InfoResponse {
+    pub fn info(&self) -> Info {
         let status = self.inner.node.status();
         let generator = self.inner.node.generator();
         let layout = &self.inner.layout;
@@ -173,9 +173,9 @@ impl App {
         let tick = generator.clock_tick();
         let next_tick = generator.next_tick();
         let ceiling = generator.ceiling();
-        InfoResponse {
+        Info {
             version: env!("CARGO_PKG_VERSION").to_string(),
-            layout: LayoutInfo::new(self.inner.layout_name, layout),
+            layout: describe::layout_info(self.inner.layout_name, layout),
             datacenter: status.datacenter,
             machine: status.machine,
             ready: status.ready,
@@ -199,7 +199,7 @@ impl App {
                 forward_steps: events.forward_steps,
                 exhaustion_waits: generator.exhaustion_waits(),
             },
-            coordination: serde_json::to_value(&status).unwrap_or(serde_json::Value::Null),
+            coordination: status,
         }
     }
 

@@ -7,6 +7,8 @@
 
 use std::time::Duration;
 
+use snowdrift_wire::json::{ErrorBody, ErrorDetail};
+
 /// Whether a failed request is the caller's to fix, or the service's to recover from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorClass {
@@ -75,6 +77,16 @@ impl ServiceError {
             code,
             message: message.into(),
             retry_after: Some(retry_after),
+        }
+    }
+
+    /// The error as the JSON contract's body, `{"error":{"code":…,"message":…}}`.
+    pub fn to_body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_string(),
+                message: self.message.clone(),
+            },
         }
     }
 

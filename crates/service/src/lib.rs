@@ -17,13 +17,15 @@
 //! - [`cli`]: the clap definitions of every command;
 //! - [`commands`]: one module per command;
 //! - [`config`]: the `serve` settings from flags, `SNOWDRIFT_*` variables and a TOML file;
-//! - [`app`], [`error`], [`wire`]: protocol-neutral state, errors and response shapes;
+//! - [`app`], [`error`], [`describe`]: protocol-neutral state, errors, and core values in the
+//!   wire contract's JSON shapes (`snowdrift_wire::json`);
 //! - [`http`], [`listeners`], [`shutdown`], [`metrics`], [`logging`]: running the service.
 
 pub mod app;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod describe;
 pub mod error;
 pub mod grpc;
 pub mod http;
@@ -34,7 +36,6 @@ pub mod resp;
 pub mod shutdown;
 #[cfg(test)]
 mod test_support;
-pub mod wire;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

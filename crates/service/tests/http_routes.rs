@@ -6,7 +6,8 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{client, get, get_json, Server, ServerBuilder};
+use common::{client, get, get_as, get_json, Server, ServerBuilder};
+use snowdrift_wire::json::{DecodedId, ErrorBody, IdBody, IdsBody, InfoResponse, StatusBody};
 
 fn assert_error(server: &Server, path: &str, status: u16, code: &str) -> serde_json::Value {
     let (got, headers, body) = get(&server.url(path));
@@ -20,6 +21,8 @@ fn assert_error(server: &Server, path: &str, status: u16, code: &str) -> serde_j
     );
     let json: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(json["error"]["code"], code, "{path}: {body}");
+    let shared: ErrorBody = serde_json::from_str(&body).unwrap();
+    assert_eq!(shared.error.code, code, "{path}: {body}");
     assert!(
         json["error"]["message"]
             .as_str()
@@ -57,6 +60,10 @@ fn single_ids_are_json_strings_text_or_encoded() {
         .starts_with("text/plain"));
     let second: u64 = body.trim().parse().unwrap();
     assert!(second > first);
+    let (status, typed) = get_as::<IdBody>(&server.url("/v1/id"));
+    assert_eq!(status, 200);
+    let third: u64 = typed.id.parse().unwrap();
+    assert!(third > second);
 
     for (format, len) in [("base32", 13), ("base62", 11), ("hex", 16), ("decimal", 0)] {
         let (status, json) = get_json(&server.url(&format!("/v1/id?format={format}")));
@@ -85,6 +92,9 @@ fn batches_are_one_increasing_block_within_the_limit() {
         .collect();
     assert_eq!(ids.len(), 5000);
     assert!(ids.windows(2).all(|w| w[0] < w[1]));
+    let (status, typed) = get_as::<IdsBody>(&server.url("/v1/ids?count=7"));
+    assert_eq!((status, typed.ids.len()), (200, 7));
+    assert!(typed.ids[0].parse::<u64>().unwrap() > ids[4999]);
 
     let response = client()
         .get(server.url("/v1/ids?count=3&format=hex"))
@@ -160,6 +170,11 @@ fn decode_gives_parts_and_time() {
         .unwrap()
         .as_millis() as u64;
     assert!(now_ms.abs_diff(unix_ms) < 60_000, "{unix_ms} vs {now_ms}");
+    let (status, typed) = get_as::<DecodedId>(&server.url(&format!("/v1/decode/{id}")));
+    assert_eq!(
+        (status, typed.id.as_str(), typed.unix_ms),
+        (200, id.as_str(), unix_ms)
+    );
 }
 
 #[test]
@@ -184,11 +199,18 @@ fn info_health_readiness_and_metrics() {
     let ceiling = coordination["ceiling_tick"].as_u64().unwrap();
     let high_water = coordination["high_water_tick"].as_u64().unwrap();
     assert!(floor <= ceiling && ceiling <= high_water, "{coordination}");
+    let (_, typed) = get_as::<InfoResponse<serde_json::Value>>(&server.url("/v1/info"));
+    assert_eq!((typed.datacenter, typed.machine), (3, 7));
+    assert_eq!(typed.layout.ends, "2090-09-07T15:47:35.551Z");
 
     let (status, json) = get_json(&server.url("/healthz"));
     assert_eq!((status, json["status"].as_str()), (200, Some("ok")));
     let (status, json) = get_json(&server.url("/readyz"));
     assert_eq!((status, json["status"].as_str()), (200, Some("ready")));
+    for (path, want) in [("/healthz", "ok"), ("/readyz", "ready")] {
+        let (status, typed) = get_as::<StatusBody>(&server.url(path));
+        assert_eq!((status, typed.status.as_str()), (200, want), "{path}");
+    }
 
     // Issue some IDs, make a bad request, then scrape.
     let mut seen = HashSet::new();

@@ -5,12 +5,11 @@
 
 use super::{write_stdout, Failure};
 use crate::cli::DecodeArgs;
-use crate::wire::DecodedId;
 
 /// Runs `snowdrift decode`.
 pub fn run(args: &DecodeArgs) -> Result<(), Failure> {
     let layout = args.layout.layout();
-    let decoded = DecodedId::parse(&args.id, &layout)
+    let decoded = crate::describe::parse_id(&args.id, &layout)
         .map_err(|err| Failure::Usage(format!("{} (layout {})", err.message, args.layout)))?;
     let text = if args.json {
         serde_json::to_string_pretty(&decoded)

@@ -4,12 +4,12 @@ use std::time::{Duration, SystemTime};
 
 use super::{write_stdout, Failure};
 use crate::cli::LayoutArgs;
-use crate::wire::LayoutInfo;
+use crate::describe::{layout_info, LayoutInfo};
 
 /// Runs `snowdrift layout`.
 pub fn run(args: &LayoutArgs) -> Result<(), Failure> {
     let layout = args.layout.layout();
-    let info = LayoutInfo::new(args.layout.name(), &layout);
+    let info = layout_info(args.layout.name(), &layout);
     let text = if args.json {
         serde_json::to_string_pretty(&info)
             .map_err(|err| Failure::Runtime(format!("cannot write JSON: {err}")))?
@@ -92,7 +92,7 @@ mod tests {
     #[test]
     fn the_report_names_the_end_date() {
         let layout = snowdrift::Layout::default();
-        let text = describe(&LayoutInfo::new("snowdrift", &layout), layout.end_time());
+        let text = describe(&layout_info("snowdrift", &layout), layout.end_time());
         assert!(text.contains("2090-09-07T15:47:35.551Z"), "{text}");
         assert!(text.contains("4,096,000 IDs/s"), "{text}");
         assert!(

@@ -124,7 +124,7 @@ fn log_started(node: &Node, config: &ServeConfig) {
     let layout = node.layout();
     let window_end = status
         .ceiling_tick
-        .map(|tick| crate::wire::rfc3339_ms(layout.unix_ms_of_tick(tick)))
+        .map(|tick| crate::describe::rfc3339_ms(layout.unix_ms_of_tick(tick)))
         .unwrap_or_else(|| "closed".to_string());
     tracing::info!(
         layout = %format!("{} ({layout})", config.layout.name()),
@@ -133,7 +133,7 @@ fn log_started(node: &Node, config: &ServeConfig) {
         floor_tick = status.floor_tick,
         window_until = %window_end,
         window = %humantime::format_duration(config.window),
-        layout_ends = %crate::wire::rfc3339_ms(layout.end_unix_ms()),
+        layout_ends = %crate::describe::rfc3339_ms(layout.end_unix_ms()),
         "snowdrift started"
     );
 }

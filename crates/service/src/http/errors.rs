@@ -12,7 +12,6 @@ use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
 use crate::error::{ErrorClass, ServiceError};
-use crate::wire::ErrorBody;
 
 /// A [`ServiceError`] on its way out as an HTTP response.
 #[derive(Debug)]
@@ -41,7 +40,7 @@ impl IntoResponse for HttpError {
 
 /// Builds the JSON error response, with `Retry-After` if the error has one.
 pub fn error_response(status: StatusCode, err: &ServiceError) -> Response {
-    let body = serde_json::to_vec(&ErrorBody::from(err)).unwrap_or_else(|_| {
+    let body = serde_json::to_vec(&err.to_body()).unwrap_or_else(|_| {
         br#"{"error":{"code":"internal","message":"cannot encode the error"}}"#.to_vec()
     });
     let mut response = (

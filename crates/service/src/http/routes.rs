@@ -3,7 +3,8 @@
 //! IDs are JSON strings. `Accept: text/plain` gets bare IDs, one per line. `?format=` picks the
 //! text form (decimal, base32, base62, hex). Bodies for IDs are written by hand rather than
 //! through serde: an encoded ID is only ASCII letters and digits, so it needs no escaping, and
-//! a 4096-ID answer is built in one buffer without an intermediate `Vec<String>`.
+//! a 4096-ID answer is built in one buffer without an intermediate `Vec<String>`. A property
+//! test below checks that those bytes parse as the wire contract's `IdBody` and `IdsBody`.
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{FromRequestParts, Path, Query, State};
@@ -35,17 +36,26 @@ pub async fn next_id(
     let query = parse_query(query)?;
     let format = parse_format(query.format.as_deref())?;
     let id = state.app.issue_one()?;
+    let body = id_body(id, format, as_text);
+    Ok(if as_text {
+        text_response(body)
+    } else {
+        json_response(body)
+    })
+}
+
+/// Renders one ID: `{"id":"…"}`, or the ID and a newline.
+fn id_body(id: Id, format: Encoding, as_text: bool) -> String {
     let mut body = String::with_capacity(32);
     if as_text {
         push_id(&mut body, id, format);
         body.push('\n');
-        Ok(text_response(body))
     } else {
         body.push_str(r#"{"id":""#);
         push_id(&mut body, id, format);
         body.push_str(r#""}"#);
-        Ok(json_response(body))
     }
+    body
 }
 
 /// `GET /v1/ids?count=N`: `N` consecutive IDs from one block reservation.
@@ -79,6 +89,11 @@ fn ids_body(
     as_text: bool,
 ) -> Result<String, ServiceError> {
     let block = app.issue(count)?;
+    Ok(render_ids(block, format, as_text))
+}
+
+/// Renders IDs: `{"ids":["…",…]}`, or one ID per line.
+fn render_ids(block: impl ExactSizeIterator<Item = Id>, format: Encoding, as_text: bool) -> String {
     // 20 digits, 2 quotes and a comma per ID at most.
     let mut body = String::with_capacity(block.len() * 23 + 10);
     if as_text {
@@ -98,7 +113,7 @@ fn ids_body(
         }
         body.push_str("]}");
     }
-    Ok(body)
+    body
 }
 
 fn push_id(body: &mut String, id: Id, format: Encoding) {
@@ -248,7 +263,42 @@ fn text_response(body: String) -> Response {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+    use snowdrift_wire::json::{IdBody, IdsBody};
+
     use super::*;
+
+    fn encoded(id: u64, format: Encoding) -> String {
+        match format {
+            Encoding::Decimal => id.to_string(),
+            other => other.encode(Id::from_u64(id)),
+        }
+    }
+
+    proptest! {
+        /// The hand-written bodies are the wire contract: they parse as the shared types, with
+        /// every ID in the requested form, and the text form is the same IDs one per line.
+        #[test]
+        fn hand_written_bodies_parse_as_the_shared_types(
+            ids in proptest::collection::vec(any::<u64>(), 0..64),
+            format in proptest::sample::select(Encoding::ALL.to_vec()),
+        ) {
+            let expected: Vec<String> = ids.iter().map(|&id| encoded(id, format)).collect();
+            let block = || ids.iter().map(|&id| Id::from_u64(id));
+
+            let json = render_ids(block(), format, false);
+            let parsed: IdsBody = serde_json::from_str(&json).unwrap();
+            prop_assert_eq!(&parsed.ids, &expected);
+            let text = render_ids(block(), format, true);
+            prop_assert_eq!(text.lines().collect::<Vec<_>>(), expected.iter().map(String::as_str).collect::<Vec<_>>());
+
+            for (id, want) in block().zip(&expected) {
+                let parsed: IdBody = serde_json::from_str(&id_body(id, format, false)).unwrap();
+                prop_assert_eq!(&parsed.id, want);
+                prop_assert_eq!(id_body(id, format, true), format!("{want}\n"));
+            }
+        }
+    }
 
     #[test]
     fn accept_prefers_the_first_known_type() {

@@ -345,6 +345,19 @@ pub fn get(url: &str) -> (u16, reqwest::header::HeaderMap, String) {
     (status, headers, body)
 }
 
+/// GET `url` and parse the body as one of the wire contract's shapes
+/// (`snowdrift_wire::json`).
+pub fn get_as<T: serde::de::DeserializeOwned>(url: &str) -> (u16, T) {
+    let (status, _, body) = get(url);
+    let parsed = serde_json::from_str(&body).unwrap_or_else(|err| {
+        panic!(
+            "body of {url} is not a {} ({err}): {body}",
+            std::any::type_name::<T>()
+        )
+    });
+    (status, parsed)
+}
+
 /// GET `url` and parse the body as JSON.
 pub fn get_json(url: &str) -> (u16, serde_json::Value) {
     let (status, _, body) = get(url);
