@@ -14,6 +14,8 @@ use metrics::{counter, gauge, histogram, Counter, Histogram};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use snowdrift::clock::ClockEvents;
 
+use crate::http::table::ROUTES;
+
 /// IDs handed out, on every protocol.
 pub const IDS_ISSUED: &str = "snowdrift_ids_issued_total";
 /// Requests that could not be served, by error code.
@@ -127,7 +129,8 @@ fn describe() {
 /// hashes the key and, for labels, allocates, which costs more than the ID itself.
 struct Handles {
     ids_issued: Counter,
-    /// Per route (in `ROUTES` order, then "unmatched"): requests answered 200, and latency.
+    /// Per route (in the route table's order, then "unmatched"): requests answered 200, and
+    /// latency.
     routes: Vec<(Counter, Histogram)>,
 }
 
@@ -140,37 +143,20 @@ fn handles() -> &'static Handles {
         ids_issued: counter!(IDS_ISSUED),
         routes: ROUTES
             .iter()
-            .chain(std::iter::once(&UNMATCHED))
+            .map(|route| route.path)
+            .chain(std::iter::once(UNMATCHED))
             .map(|route| {
                 (
-                    counter!(HTTP_REQUESTS, "route" => *route, "status" => "200"),
-                    histogram!(HTTP_DURATION, "route" => *route),
+                    counter!(HTTP_REQUESTS, "route" => route, "status" => "200"),
+                    histogram!(HTTP_DURATION, "route" => route),
                 )
             })
             .collect(),
     })
 }
 
-/// The HTTP routes, as matched, so metrics carry a fixed set of labels.
-pub const ROUTES: [&str; 7] = [
-    "/v1/id",
-    "/v1/ids",
-    "/v1/decode/{id}",
-    "/v1/info",
-    "/healthz",
-    "/readyz",
-    "/metrics",
-];
-
 /// The route label of a request that matched no route.
 pub const UNMATCHED: &str = "unmatched";
-
-/// The index of a matched route in [`ROUTES`], or `ROUTES.len()` for "unmatched".
-pub fn route_index(matched: Option<&str>) -> usize {
-    matched
-        .and_then(|path| ROUTES.iter().position(|route| *route == path))
-        .unwrap_or(ROUTES.len())
-}
 
 /// Counts IDs handed out.
 #[inline]
@@ -183,7 +169,8 @@ pub fn issue_failed(code: &'static str) {
     counter!(ISSUE_ERRORS, "code" => code).increment(1);
 }
 
-/// Records one HTTP request; `route` comes from [`route_index`].
+/// Records one HTTP request; `route` is its position in the route table
+/// ([`crate::http::table::index`]).
 pub fn http_request(route: usize, status: u16, elapsed: Duration) {
     let handles = handles();
     let Some((ok, latency)) = handles.routes.get(route) else {
@@ -192,7 +179,7 @@ pub fn http_request(route: usize, status: u16, elapsed: Duration) {
     if status == 200 {
         ok.increment(1);
     } else {
-        let name = ROUTES.get(route).copied().unwrap_or(UNMATCHED);
+        let name = ROUTES.get(route).map_or(UNMATCHED, |route| route.path);
         counter!(HTTP_REQUESTS, "route" => name, "status" => status.to_string()).increment(1);
     }
     latency.record(elapsed.as_secs_f64());

@@ -131,7 +131,16 @@ fn bad_input_is_400_with_a_code_and_unknown_routes_are_404() {
     ] {
         assert_error(&server, path, 400, code);
     }
-    assert_error(&server, "/nope", 404, "not_found");
+    let missing = assert_error(&server, "/nope", 404, "not_found");
+    // The message lists the routes from the one route table.
+    let message = missing["error"]["message"].as_str().unwrap();
+    for route in snowdrift_service::http::table::ROUTES {
+        assert!(
+            message.contains(route.usage),
+            "{message} lacks {}",
+            route.usage
+        );
+    }
     assert_error(&server, "/v1/id/extra", 404, "not_found");
 
     let response = client().post(server.url("/v1/id")).send().unwrap();

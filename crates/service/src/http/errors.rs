@@ -63,9 +63,9 @@ pub fn error_response(status: StatusCode, err: &ServiceError) -> Response {
 /// The answer for a path no route matches.
 pub async fn not_found(method: Method, uri: Uri) -> HttpError {
     HttpError(ServiceError::not_found(format!(
-        "no route for {method} {}; routes: /v1/id, /v1/ids?count=N, /v1/decode/{{id}}, \
-         /v1/info, /healthz, /readyz, /metrics",
-        uri.path()
+        "no route for {method} {}; routes: {}",
+        uri.path(),
+        super::table::usage()
     )))
 }
 

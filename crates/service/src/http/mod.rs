@@ -7,6 +7,7 @@
 
 pub mod errors;
 pub mod routes;
+pub mod table;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -18,7 +19,6 @@ use axum::body::Body;
 use axum::extract::{MatchedPath, Request};
 use axum::http::Response as HttpResponse;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -47,16 +47,9 @@ pub struct HttpState {
     pub metrics: PrometheusHandle,
 }
 
-/// The router with every route and layer.
+/// The router with every route of [`table::ROUTES`] and every layer.
 pub fn router(state: HttpState) -> Router {
-    Router::new()
-        .route("/v1/id", get(routes::next_id))
-        .route("/v1/ids", get(routes::next_ids))
-        .route("/v1/decode/{id}", get(routes::decode))
-        .route("/v1/info", get(routes::info))
-        .route("/healthz", get(routes::healthz))
-        .route("/readyz", get(routes::readyz))
-        .route("/metrics", get(routes::metrics))
+    table::routed()
         .fallback(errors::not_found)
         .with_state(state)
         // One `layer` call for the whole stack: each call re-boxes every route, and a boxed
@@ -163,7 +156,7 @@ where
 
     fn call(&mut self, request: Request) -> Self::Future {
         let started = Instant::now();
-        let route = crate::metrics::route_index(
+        let route = table::index(
             request
                 .extensions()
                 .get::<MatchedPath>()
