@@ -3,8 +3,8 @@
 //! refused the way Redis refuses an unknown subcommand.
 
 use super::super::parse::{ArgError, Args};
-use super::super::reply::{Reply, Version};
-use super::Session;
+use super::super::reply::Version;
+use super::{Context, Outcome, Run};
 
 /// A `CLIENT` subcommand.
 #[derive(Debug)]
@@ -24,9 +24,9 @@ pub enum Client {
     Accepted,
 }
 
-impl Client {
+impl Run for Client {
     /// Reads the subcommand and its arguments.
-    pub fn parse(args: &mut Args<'_>) -> Result<Client, ArgError> {
+    fn parse(args: &mut Args<'_>) -> Result<Client, ArgError> {
         let sub = args.next_bytes()?;
         let is = |name: &str| sub.eq_ignore_ascii_case(name.as_bytes());
         let client = if is("SETNAME") {
@@ -62,7 +62,8 @@ impl Client {
     }
 
     /// Runs it.
-    pub fn apply(self, session: &mut Session, reply: &mut Reply<'_>) {
+    async fn apply(self, ctx: &mut Context<'_>) -> Outcome {
+        let (session, mut reply) = ctx.split();
         match self {
             Client::SetName(name) => {
                 // An empty name removes it, as in Redis.
@@ -88,5 +89,6 @@ impl Client {
             }
             Client::SetInfo | Client::Accepted => reply.simple("OK"),
         }
+        Outcome::Continue
     }
 }

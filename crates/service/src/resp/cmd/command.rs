@@ -2,15 +2,22 @@
 //! interactive session, and works without it; describing Snowdrift's commands in Redis's
 //! nested format is not worth its weight.
 
-use super::super::reply::Reply;
+use super::super::parse::{ArgError, Args};
+use super::{Context, Outcome, Run};
 
 /// `COMMAND` with any arguments.
 #[derive(Debug)]
 pub struct CommandInfo;
 
-impl CommandInfo {
+impl Run for CommandInfo {
+    /// Ignores arguments: every subcommand gets the same empty answer.
+    fn parse(_args: &mut Args<'_>) -> Result<CommandInfo, ArgError> {
+        Ok(CommandInfo)
+    }
+
     /// An empty array.
-    pub fn apply(self, reply: &mut Reply<'_>) {
-        reply.array(0);
+    async fn apply(self, ctx: &mut Context<'_>) -> Outcome {
+        ctx.reply().array(0);
+        Outcome::Continue
     }
 }

@@ -4,7 +4,7 @@
 //! rest are refused: Snowdrift is configured by its own flags.
 
 use super::super::parse::{ArgError, Args};
-use super::super::reply::Reply;
+use super::{Context, Outcome, Run};
 
 /// Settings reported, and their values.
 const KNOWN: [(&str, &str); 2] = [("save", ""), ("appendonly", "no")];
@@ -15,9 +15,9 @@ pub struct Config {
     parameters: Vec<String>,
 }
 
-impl Config {
+impl Run for Config {
     /// Reads `GET` and at least one parameter.
-    pub fn parse(args: &mut Args<'_>) -> Result<Config, ArgError> {
+    fn parse(args: &mut Args<'_>) -> Result<Config, ArgError> {
         let sub = args.next_bytes()?;
         if !sub.eq_ignore_ascii_case(b"GET") {
             return Err(ArgError::Invalid(format!(
@@ -33,7 +33,8 @@ impl Config {
     }
 
     /// A map of the known parameters that were asked for (`*` asks for all).
-    pub fn apply(self, reply: &mut Reply<'_>) {
+    async fn apply(self, ctx: &mut Context<'_>) -> Outcome {
+        let mut reply = ctx.reply();
         let matched: Vec<(&str, &str)> = KNOWN
             .into_iter()
             .filter(|(key, _)| self.parameters.iter().any(|p| p == key || p == "*"))
@@ -43,5 +44,6 @@ impl Config {
             reply.bulk(key.as_bytes());
             reply.bulk(value.as_bytes());
         }
+        Outcome::Continue
     }
 }

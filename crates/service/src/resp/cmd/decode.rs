@@ -3,8 +3,8 @@
 
 use super::super::errors;
 use super::super::parse::{ArgError, Args};
-use super::super::reply::{Field, Reply};
-use crate::app::App;
+use super::super::reply::Field;
+use super::{Context, Outcome, Run};
 
 /// `DECODE id`.
 #[derive(Debug)]
@@ -12,17 +12,19 @@ pub struct Decode {
     id: String,
 }
 
-impl Decode {
+impl Run for Decode {
     /// Reads the ID's text.
-    pub fn parse(args: &mut Args<'_>) -> Result<Decode, ArgError> {
+    fn parse(args: &mut Args<'_>) -> Result<Decode, ArgError> {
         let id = args.next_text()?.to_string();
         args.finish()?;
         Ok(Decode { id })
     }
 
     /// Decodes and writes the parts; an ID that does not parse or fit is `-ERR`.
-    pub fn apply(self, app: &App, reply: &mut Reply<'_>) {
-        match app.decode(&self.id) {
+    async fn apply(self, ctx: &mut Context<'_>) -> Outcome {
+        let decoded = ctx.app.decode(&self.id);
+        let mut reply = ctx.reply();
+        match decoded {
             Ok(d) => reply.fields(&[
                 ("id", Field::Text(&d.id)),
                 ("time", Field::Text(&d.time)),
@@ -35,7 +37,8 @@ impl Decode {
                 ("base62", Field::Text(&d.base62)),
                 ("hex", Field::Text(&d.hex)),
             ]),
-            Err(err) => errors::service(reply, &err),
+            Err(err) => errors::service(&mut reply, &err),
         }
+        Outcome::Continue
     }
 }

@@ -1,7 +1,7 @@
 //! `ECHO message`: the message back, as a bulk string. Some clients use it as a health check.
 
 use super::super::parse::{ArgError, Args};
-use super::super::reply::Reply;
+use super::{Context, Outcome, Run};
 
 /// `ECHO message`.
 #[derive(Debug)]
@@ -9,16 +9,18 @@ pub struct Echo {
     message: Vec<u8>,
 }
 
-impl Echo {
+impl Run for Echo {
     /// Reads the message.
-    pub fn parse(args: &mut Args<'_>) -> Result<Echo, ArgError> {
+    fn parse(args: &mut Args<'_>) -> Result<Echo, ArgError> {
         let message = args.next_bytes()?.to_vec();
         args.finish()?;
         Ok(Echo { message })
     }
 
     /// Answers.
-    pub fn apply(self, reply: &mut Reply<'_>) {
+    async fn apply(self, ctx: &mut Context<'_>) -> Outcome {
+        let mut reply = ctx.reply();
         reply.bulk(&self.message);
+        Outcome::Continue
     }
 }

@@ -7,7 +7,7 @@
 
 use super::super::parse::{ArgError, Args};
 use super::super::reply::{Field, Reply, Version};
-use super::Session;
+use super::{Context, Outcome, Run};
 
 /// `HELLO`, with what it asked for.
 #[derive(Debug)]
@@ -17,9 +17,9 @@ pub struct Hello {
     name: Option<String>,
 }
 
-impl Hello {
+impl Run for Hello {
     /// Reads the version and the options.
-    pub fn parse(args: &mut Args<'_>) -> Result<Hello, ArgError> {
+    fn parse(args: &mut Args<'_>) -> Result<Hello, ArgError> {
         let version = match args.next_opt() {
             None => None,
             Some(text) => Some(
@@ -51,31 +51,34 @@ impl Hello {
     }
 
     /// Switches the version and writes the description in it.
-    pub fn apply(self, session: &mut Session, out: &mut Vec<u8>) {
+    async fn apply(self, ctx: &mut Context<'_>) -> Outcome {
         let version = match self.version {
-            None => session.version,
+            None => ctx.session.version,
             Some(2) => Version::Resp2,
             Some(3) => Version::Resp3,
             Some(_) => {
-                Reply::new(out, session.version).error("NOPROTO", "unsupported protocol version");
-                return;
+                ctx.reply()
+                    .error("NOPROTO", "unsupported protocol version");
+                return Outcome::Continue;
             }
         };
-        session.version = version;
+        // Switched first: the reply itself is written in the new version.
+        ctx.session.version = version;
         if self.name.is_some() {
-            session.name = self.name;
+            ctx.session.name = self.name;
         }
+        let session_id = ctx.session.id;
         let proto = match version {
             Version::Resp2 => 2,
             Version::Resp3 => 3,
         };
-        let mut reply = Reply::new(out, version);
+        let mut reply: Reply<'_> = ctx.reply();
         reply.map(7);
         for (key, value) in [
             ("server", Field::Text("snowdrift")),
             ("version", Field::Text(env!("CARGO_PKG_VERSION"))),
             ("proto", Field::Number(proto)),
-            ("id", Field::Number(session.id)),
+            ("id", Field::Number(session_id)),
             ("mode", Field::Text("standalone")),
             ("role", Field::Text("master")),
         ] {
@@ -87,5 +90,6 @@ impl Hello {
         }
         reply.bulk(b"modules");
         reply.array(0);
+        Outcome::Continue
     }
 }

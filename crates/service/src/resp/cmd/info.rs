@@ -8,8 +8,7 @@
 use serde_json::Value;
 
 use super::super::parse::{ArgError, Args};
-use super::super::reply::Reply;
-use crate::app::App;
+use super::{Context, Outcome, Run};
 
 /// `INFO`, with the sections asked for (none: all).
 #[derive(Debug)]
@@ -17,9 +16,9 @@ pub struct Info {
     sections: Vec<String>,
 }
 
-impl Info {
+impl Run for Info {
     /// Reads the section names.
-    pub fn parse(args: &mut Args<'_>) -> Result<Info, ArgError> {
+    fn parse(args: &mut Args<'_>) -> Result<Info, ArgError> {
         let mut sections = Vec::new();
         while args.remaining() > 0 {
             sections.push(args.next_text()?.to_ascii_lowercase());
@@ -28,9 +27,11 @@ impl Info {
     }
 
     /// Writes the text as one bulk string.
-    pub fn apply(self, app: &App, reply: &mut Reply<'_>) {
-        let document = serde_json::to_value(app.info()).unwrap_or(Value::Null);
-        reply.bulk(render(&document, &self.sections).as_bytes());
+    async fn apply(self, ctx: &mut Context<'_>) -> Outcome {
+        let document = serde_json::to_value(ctx.app.info()).unwrap_or(Value::Null);
+        ctx.reply()
+            .bulk(render(&document, &self.sections).as_bytes());
+        Outcome::Continue
     }
 }
 

@@ -1,8 +1,10 @@
-//! The commands: one file each, with the same two steps.
+//! The commands: one file each, and one table that names them.
 //!
-//! `parse` reads the arguments (after the name) into the command's struct, and `apply` runs it
-//! against the [`App`] and writes its reply. Adding a command means one file here and one arm
-//! in [`Command::parse`] and [`Command::apply`].
+//! Each command is a type implementing [`Run`]: `parse` reads the arguments (after the name)
+//! into it, and `apply` runs it against the [`App`] and writes its reply. Adding a command
+//! means its file here and one line in the [`commands!`] table below, which declares the
+//! module and makes the [`Command`] variant, the name lookup and the dispatch from it. A name
+//! that is not in the table is always `unknown command`.
 //!
 //! Besides Snowdrift's own commands (`NEXTID`, `NEXTIDS`, `DECODE`), a few of Redis's are
 //! answered, minimally, because client libraries and tools send them when they connect:
@@ -10,23 +12,91 @@
 //! `redis-benchmark` asks first), `COMMAND` (`redis-cli`'s hints), `PING`, `ECHO`, `INFO`,
 //! `QUIT`.
 
-mod client;
-mod command;
-mod config;
-mod decode;
-mod echo;
-mod hello;
-mod info;
-mod next_id;
-mod next_ids;
-mod ping;
-mod quit;
-mod select;
+use std::future::Future;
 
 use super::errors;
 use super::parse::{ArgError, Args};
 use super::reply::{Reply, Version};
 use crate::app::App;
+
+/// Declares the command modules and builds, from one list of `"name" => module::Type`, the
+/// [`Command`] enum, the table [`Command::parse`] looks names up in, and the dispatch of
+/// [`Command::apply`].
+macro_rules! commands {
+    ($($name:literal => $module:ident :: $command:ident,)+) => {
+        $(mod $module;)+
+
+        /// A parsed command, ready to run.
+        #[derive(Debug)]
+        pub enum Command {
+            $(
+                #[doc = concat!("`", $name, "`")]
+                $command($module::$command),
+            )+
+        }
+
+        /// Every command's name, lowercase, and how to read its arguments.
+        const TABLE: &[(&str, fn(&mut Args<'_>) -> Result<Command, ArgError>)] = &[
+            $(($name, |args| <$module::$command as Run>::parse(args).map(Command::$command)),)+
+        ];
+
+        impl Command {
+            /// Runs whichever command this is.
+            async fn run(self, ctx: &mut Context<'_>) -> Outcome {
+                match self {
+                    $(Command::$command(command) => command.apply(ctx).await,)+
+                }
+            }
+        }
+    };
+}
+
+commands! {
+    "nextid" => next_id::NextId,
+    "nextids" => next_ids::NextIds,
+    "decode" => decode::Decode,
+    "ping" => ping::Ping,
+    "echo" => echo::Echo,
+    "info" => info::Info,
+    "hello" => hello::Hello,
+    "client" => client::Client,
+    "config" => config::Config,
+    "command" => command::CommandInfo,
+    "select" => select::Select,
+    "quit" => quit::Quit,
+}
+
+/// One command: how it reads its arguments and how it runs.
+pub trait Run: Sized {
+    /// Reads the arguments after the command's name.
+    fn parse(args: &mut Args<'_>) -> Result<Self, ArgError>;
+
+    /// Runs the command and writes its reply through `ctx`.
+    fn apply(self, ctx: &mut Context<'_>) -> impl Future<Output = Outcome> + Send;
+}
+
+/// What a running command can reach: the service, its client's session, and the output.
+#[derive(Debug)]
+pub struct Context<'a> {
+    /// The service.
+    pub app: &'a App,
+    /// The client's session.
+    pub session: &'a mut Session,
+    out: &'a mut Vec<u8>,
+}
+
+impl Context<'_> {
+    /// A reply in the session's protocol version.
+    pub fn reply(&mut self) -> Reply<'_> {
+        Reply::new(self.out, self.session.version)
+    }
+
+    /// The session and a reply at once, for commands that change the session as they answer.
+    pub fn split(&mut self) -> (&mut Session, Reply<'_>) {
+        let version = self.session.version;
+        (self.session, Reply::new(self.out, version))
+    }
+}
 
 /// What a connection knows about its client.
 #[derive(Debug)]
@@ -48,35 +118,6 @@ pub enum Outcome {
     Close,
 }
 
-/// A parsed command, ready to run.
-#[derive(Debug)]
-pub enum Command {
-    /// `NEXTID`
-    NextId(next_id::NextId),
-    /// `NEXTIDS n`
-    NextIds(next_ids::NextIds),
-    /// `DECODE id`
-    Decode(decode::Decode),
-    /// `PING [message]`
-    Ping(ping::Ping),
-    /// `ECHO message`
-    Echo(echo::Echo),
-    /// `INFO [section…]`
-    Info(info::Info),
-    /// `HELLO [protover [AUTH user pass] [SETNAME name]]`
-    Hello(hello::Hello),
-    /// `CLIENT subcommand …`
-    Client(client::Client),
-    /// `CONFIG GET parameter…`
-    Config(config::Config),
-    /// `COMMAND …`
-    Command(command::CommandInfo),
-    /// `SELECT db`
-    Select(select::Select),
-    /// `QUIT`
-    Quit(quit::Quit),
-}
-
 /// Why a frame is not a command to run; answered with `-ERR`, the connection goes on.
 #[derive(Debug)]
 pub enum Refused {
@@ -87,64 +128,25 @@ pub enum Refused {
 }
 
 impl Command {
-    /// Reads the command in `args` (the first is its name).
+    /// Reads the command in `args` (the first is its name): a name the table does not hold is
+    /// [`Refused::Unknown`], arguments its command refuses are [`Refused::Args`].
     pub fn parse(buf: &[u8], args: &[std::ops::Range<usize>]) -> Result<Command, Refused> {
         let Some((name, rest)) = args.split_first() else {
             return Err(Refused::Unknown(String::new()));
         };
         let name = buf.get(name.clone()).unwrap_or_default();
-        let is = |expected: &str| name.eq_ignore_ascii_case(expected.as_bytes());
-        let command: &'static str = [
-            "nextid", "nextids", "decode", "ping", "echo", "info", "hello", "client", "config",
-            "command", "select", "quit",
-        ]
-        .into_iter()
-        .find(|candidate| is(candidate))
-        .ok_or_else(|| Refused::Unknown(String::from_utf8_lossy(name).into_owned()))?;
-        let mut args = Args::new(buf, rest, command);
-        let parsed = match command {
-            "nextid" => next_id::NextId::parse(&mut args).map(Command::NextId),
-            "nextids" => next_ids::NextIds::parse(&mut args).map(Command::NextIds),
-            "decode" => decode::Decode::parse(&mut args).map(Command::Decode),
-            "ping" => ping::Ping::parse(&mut args).map(Command::Ping),
-            "echo" => echo::Echo::parse(&mut args).map(Command::Echo),
-            "info" => info::Info::parse(&mut args).map(Command::Info),
-            "hello" => hello::Hello::parse(&mut args).map(Command::Hello),
-            "client" => client::Client::parse(&mut args).map(Command::Client),
-            "config" => config::Config::parse(&mut args).map(Command::Config),
-            "command" => Ok(Command::Command(command::CommandInfo)),
-            "select" => select::Select::parse(&mut args).map(Command::Select),
-            _ => quit::Quit::parse(&mut args).map(Command::Quit),
+        let Some(&(command, parse)) = TABLE
+            .iter()
+            .find(|(candidate, _)| name.eq_ignore_ascii_case(candidate.as_bytes()))
+        else {
+            return Err(Refused::Unknown(String::from_utf8_lossy(name).into_owned()));
         };
-        parsed.map_err(Refused::Args)
+        parse(&mut Args::new(buf, rest, command)).map_err(Refused::Args)
     }
 
     /// Runs the command and writes its reply into `out`.
     pub async fn apply(self, app: &App, session: &mut Session, out: &mut Vec<u8>) -> Outcome {
-        // HELLO may switch the version its own reply is written in, so it writes for itself.
-        let command = match self {
-            Command::Hello(cmd) => {
-                cmd.apply(session, out);
-                return Outcome::Continue;
-            }
-            other => other,
-        };
-        let mut reply = Reply::new(out, session.version);
-        match command {
-            Command::NextId(cmd) => cmd.apply(app, &mut reply),
-            Command::NextIds(cmd) => cmd.apply(app, &mut reply).await,
-            Command::Decode(cmd) => cmd.apply(app, &mut reply),
-            Command::Ping(cmd) => cmd.apply(&mut reply),
-            Command::Echo(cmd) => cmd.apply(&mut reply),
-            Command::Info(cmd) => cmd.apply(app, &mut reply),
-            Command::Hello(_) => {}
-            Command::Client(cmd) => cmd.apply(session, &mut reply),
-            Command::Config(cmd) => cmd.apply(&mut reply),
-            Command::Command(cmd) => cmd.apply(&mut reply),
-            Command::Select(cmd) => cmd.apply(&mut reply),
-            Command::Quit(cmd) => return cmd.apply(&mut reply),
-        }
-        Outcome::Continue
+        self.run(&mut Context { app, session, out }).await
     }
 }
 
@@ -159,6 +161,50 @@ impl Refused {
                 reply.error("ERR", &format!("unknown command '{shown}'"));
             }
             Refused::Args(err) => errors::arguments(&mut reply, err),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Parses `words` as one command, the way the frame parser hands them over.
+    fn parse(words: &[&[u8]]) -> Result<Command, Refused> {
+        let mut buf = Vec::new();
+        let mut ranges = Vec::new();
+        for word in words {
+            ranges.push(buf.len()..buf.len() + word.len());
+            buf.extend_from_slice(word);
+        }
+        Command::parse(&buf, &ranges)
+    }
+
+    #[test]
+    fn every_name_in_the_table_is_its_own_command_in_any_case() {
+        for (name, _) in TABLE {
+            for spelled in [name.to_string(), name.to_ascii_uppercase()] {
+                let parsed = parse(&[spelled.as_bytes(), b"1"]);
+                assert!(
+                    !matches!(parsed, Err(Refused::Unknown(_))),
+                    "{spelled} is in the table but parsed as unknown"
+                );
+            }
+        }
+    }
+
+    proptest! {
+        /// Any name the table does not hold is `unknown command`, whatever follows it.
+        #[test]
+        fn a_name_outside_the_table_is_always_unknown(
+            name in proptest::collection::vec(any::<u8>(), 0..12),
+            arg in proptest::collection::vec(any::<u8>(), 0..4),
+        ) {
+            prop_assume!(!TABLE.iter().any(|(known, _)| name.eq_ignore_ascii_case(known.as_bytes())));
+            let parsed = parse(&[&name, &arg]);
+            prop_assert!(matches!(parsed, Err(Refused::Unknown(_))), "{:?}", parsed);
         }
     }
 }

@@ -2,25 +2,25 @@
 
 use super::super::errors;
 use super::super::parse::{ArgError, Args};
-use super::super::reply::Reply;
-use crate::app::App;
+use super::{Context, Outcome, Run};
 
 /// `NEXTID` takes no arguments.
 #[derive(Debug)]
 pub struct NextId;
 
-impl NextId {
+impl Run for NextId {
     /// Refuses any argument.
-    pub fn parse(args: &mut Args<'_>) -> Result<NextId, ArgError> {
+    fn parse(args: &mut Args<'_>) -> Result<NextId, ArgError> {
         args.finish()?;
         Ok(NextId)
     }
 
     /// Issues one ID on the generator's single-ID path.
-    pub fn apply(self, app: &App, reply: &mut Reply<'_>) {
-        match app.issue_one() {
-            Ok(id) => reply.integer(id.as_u64()),
-            Err(err) => errors::service(reply, &err),
+    async fn apply(self, ctx: &mut Context<'_>) -> Outcome {
+        match ctx.app.issue_one() {
+            Ok(id) => ctx.reply().integer(id.as_u64()),
+            Err(err) => errors::service(&mut ctx.reply(), &err),
         }
+        Outcome::Continue
     }
 }

@@ -2,18 +2,17 @@
 
 use super::super::errors;
 use super::super::parse::{ArgError, Args};
-use super::super::reply::Reply;
-use crate::app::App;
+use super::{Context, Outcome, Run};
 
-/// `NEXTIDS n`, with `n` in `1..=max_batch` (checked by [`App::issue`]).
+/// `NEXTIDS n`, with `n` in `1..=max_batch` (checked by [`App::issue`](crate::app::App::issue)).
 #[derive(Debug)]
 pub struct NextIds {
     count: u64,
 }
 
-impl NextIds {
+impl Run for NextIds {
     /// Reads `n`.
-    pub fn parse(args: &mut Args<'_>) -> Result<NextIds, ArgError> {
+    fn parse(args: &mut Args<'_>) -> Result<NextIds, ArgError> {
         let count = args.next_u64()?;
         args.finish()?;
         Ok(NextIds { count })
@@ -26,7 +25,8 @@ impl NextIds {
     /// Such blocks are issued on a blocking thread so the async workers keep serving other
     /// connections; smaller ones, the common case, are issued in place, because a blocking
     /// hand-off would cost more than the rare sub-millisecond wait it avoids.
-    pub async fn apply(self, app: &App, reply: &mut Reply<'_>) {
+    async fn apply(self, ctx: &mut Context<'_>) -> Outcome {
+        let app = ctx.app;
         let issued = if self.count <= app.layout().ids_per_tick() {
             app.issue(self.count)
         } else {
@@ -34,6 +34,7 @@ impl NextIds {
             let count = self.count;
             app.run_blocking(move |app| app.issue(count)).await
         };
+        let mut reply = ctx.reply();
         match issued {
             Ok(block) => {
                 reply.array(block.len());
@@ -41,7 +42,8 @@ impl NextIds {
                     reply.integer(id.as_u64());
                 }
             }
-            Err(err) => errors::service(reply, &err),
+            Err(err) => errors::service(&mut reply, &err),
         }
+        Outcome::Continue
     }
 }

@@ -1,7 +1,7 @@
 //! `PING [message]`: `+PONG`, or the message back as a bulk string (as Redis does).
 
 use super::super::parse::{ArgError, Args};
-use super::super::reply::Reply;
+use super::{Context, Outcome, Run};
 
 /// `PING [message]`.
 #[derive(Debug)]
@@ -9,19 +9,21 @@ pub struct Ping {
     message: Option<Vec<u8>>,
 }
 
-impl Ping {
+impl Run for Ping {
     /// Reads the optional message.
-    pub fn parse(args: &mut Args<'_>) -> Result<Ping, ArgError> {
+    fn parse(args: &mut Args<'_>) -> Result<Ping, ArgError> {
         let message = args.next_opt().map(<[u8]>::to_vec);
         args.finish()?;
         Ok(Ping { message })
     }
 
     /// Answers.
-    pub fn apply(self, reply: &mut Reply<'_>) {
+    async fn apply(self, ctx: &mut Context<'_>) -> Outcome {
+        let mut reply = ctx.reply();
         match self.message {
             None => reply.simple("PONG"),
             Some(message) => reply.bulk(&message),
         }
+        Outcome::Continue
     }
 }

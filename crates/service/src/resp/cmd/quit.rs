@@ -1,22 +1,21 @@
 //! `QUIT`: `+OK`, then the server closes the connection once the reply is sent.
 
 use super::super::parse::{ArgError, Args};
-use super::super::reply::Reply;
-use super::Outcome;
+use super::{Context, Outcome, Run};
 
 /// `QUIT`.
 #[derive(Debug)]
 pub struct Quit;
 
-impl Quit {
+impl Run for Quit {
     /// Ignores arguments, as Redis does.
-    pub fn parse(_args: &mut Args<'_>) -> Result<Quit, ArgError> {
+    fn parse(_args: &mut Args<'_>) -> Result<Quit, ArgError> {
         Ok(Quit)
     }
 
     /// Answers and asks the connection to close.
-    pub fn apply(self, reply: &mut Reply<'_>) -> Outcome {
-        reply.simple("OK");
+    async fn apply(self, ctx: &mut Context<'_>) -> Outcome {
+        ctx.reply().simple("OK");
         Outcome::Close
     }
 }
