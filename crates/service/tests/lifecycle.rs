@@ -139,7 +139,14 @@ fn json_logs_carry_the_start_up_line() {
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
         .find(|json| json["message"] == "snowdrift started")
         .unwrap_or_else(|| panic!("no JSON start-up line in:\n{stderr}"));
-    for key in ["layout", "slot", "window", "window_until", "layout_ends"] {
+    for key in [
+        "layout",
+        "slot",
+        "window",
+        "window_until",
+        "layout_ends",
+        "listen",
+    ] {
         assert!(
             started.get(key).is_some(),
             "start-up line lacks {key}: {started}"
@@ -149,6 +156,39 @@ fn json_logs_carry_the_start_up_line() {
         .as_str()
         .unwrap()
         .starts_with("2090-09-07"));
+    let listen = started["listen"].as_str().unwrap();
+    assert_eq!(listen, format!("http={}", server.addr), "{started}");
+}
+
+#[test]
+fn the_listening_line_is_on_stdout_once_and_not_copied_into_the_log() {
+    let server = ServerBuilder::new().args(["--grpc", "127.0.0.1:0"]).start();
+    let stderr = server.wait_for_stderr("snowdrift started", Duration::from_secs(5));
+    let stdout = server.stdout();
+    assert_eq!(
+        stdout
+            .lines()
+            .filter(|l| l.starts_with("listening "))
+            .count(),
+        1,
+        "{stdout}"
+    );
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("listening "))
+        .unwrap();
+    let addresses = line.strip_prefix("listening ").unwrap();
+    assert!(
+        !stderr.contains(line),
+        "the log repeats the listening line:\n{stderr}"
+    );
+    // The log has the same addresses once, in the start-up record.
+    let started = stderr
+        .lines()
+        .find(|l| l.contains("snowdrift started"))
+        .unwrap();
+    assert!(started.contains(addresses), "{started}");
+    assert_eq!(stderr.matches(addresses).count(), 1, "{stderr}");
 }
 
 #[test]

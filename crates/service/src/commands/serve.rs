@@ -5,7 +5,8 @@
 //! 2. sockets are bound before the slot is claimed, so a busy port changes no state;
 //! 3. the node claims its slot and persists its first window; it is ready when it returns;
 //! 4. the `listening …` line is printed on stdout only then, so whoever waits for it (a script,
-//!    a test) can send requests at once;
+//!    a test) can send requests at once; the log has the addresses as a field of its start-up
+//!    record rather than a copy of the line, which a terminal would show twice;
 //! 5. on SIGTERM or SIGINT the listeners stop accepting and drain, within the listeners'
 //!    drain deadline (connections still open then are closed), and only then is the node
 //!    shut down (window keeper stopped, slot released); the exit code is 0.
@@ -68,7 +69,7 @@ async fn serve(
             return Ok(());
         }
     };
-    log_started(&node, &config);
+    log_started(&node, &config, &listening_line(&bound));
 
     let app = App::new(node, config.layout.name(), config.max_batch);
     let (trigger, _) = shutdown::channel();
@@ -105,21 +106,39 @@ async fn serve(
     outcome
 }
 
-/// Prints the `listening` line on stdout (for scripts and tests) and logs it.
-fn announce(running: &[(Protocol, std::net::SocketAddr)]) {
-    let mut line = String::from("listening");
-    for (protocol, addr) in running {
-        line.push_str(&format!(" {protocol}={addr}"));
-    }
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    // If stdout is closed nobody is waiting for the line; the log still has it.
-    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
-    tracing::info!("{line}");
+/// `http=127.0.0.1:8080 grpc=…`: every listener and its bound address.
+fn addresses<'a>(
+    listeners: impl IntoIterator<Item = (Protocol, &'a std::net::SocketAddr)>,
+) -> String {
+    listeners
+        .into_iter()
+        .map(|(protocol, addr)| format!("{protocol}={addr}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
-/// The start-up line: layout, slot, window and the layout's end date.
-fn log_started(node: &Node, config: &ServeConfig) {
+/// The bound listeners' addresses, for the start-up record.
+fn listening_line(bound: &[listeners::Listener]) -> String {
+    addresses(
+        bound
+            .iter()
+            .map(|listener| (listener.protocol, &listener.local_addr)),
+    )
+}
+
+/// Prints the `listening` line on stdout, for scripts and tests. The log already has the
+/// addresses (the `listen` field of the start-up record): logging the line again would show it
+/// twice on a terminal.
+fn announce(running: &[(Protocol, std::net::SocketAddr)]) {
+    let line = addresses(running.iter().map(|(protocol, addr)| (*protocol, addr)));
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    // If stdout is closed nobody is waiting for the line; the log has the addresses.
+    let _ = writeln!(out, "listening {line}").and_then(|()| out.flush());
+}
+
+/// The start-up record: layout, slot, window, the layout's end date and the listeners.
+fn log_started(node: &Node, config: &ServeConfig, listen: &str) {
     let status = node.status();
     let layout = node.layout();
     let window_end = status
@@ -134,6 +153,7 @@ fn log_started(node: &Node, config: &ServeConfig) {
         window_until = %window_end,
         window = %humantime::format_duration(config.window),
         layout_ends = %crate::describe::rfc3339_ms(layout.end_unix_ms()),
+        listen,
         "snowdrift started"
     );
 }
