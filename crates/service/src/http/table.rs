@@ -1,6 +1,6 @@
 //! The route table: every HTTP route once, with what the router, the metrics labels and the
-//! 404 message each need from it. Adding a route is one entry here (and its handler in
-//! [`routes`](super::routes)); nothing else lists the routes.
+//! 404 message each need from it. Adding a route is one entry here, its handler going in
+//! [`routes`]; nothing else lists the routes.
 
 use axum::routing::{get, MethodRouter};
 use axum::Router;

@@ -2,7 +2,7 @@
 //!
 //! Each command is a type implementing [`Run`]: `parse` reads the arguments (after the name)
 //! into it, and `apply` runs it against the [`App`] and writes its reply. Adding a command
-//! means its file here and one line in the [`commands!`] table below, which declares the
+//! means its file here and one line in the `commands!` table below, which declares the
 //! module and makes the [`Command`] variant, the name lookup and the dispatch from it. A name
 //! that is not in the table is always `unknown command`.
 //!
