@@ -79,7 +79,7 @@ echo "== machine"
   echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
   wrk --version 2>&1 | head -1 || true
   redis-server --version
-  [ "$have_oha" = 1 ] && oha --version
+  if [ "$have_oha" = 1 ]; then oha --version; fi
 } | tee "$out/http-machine.txt"
 
 redis_port="$(free_port)"
