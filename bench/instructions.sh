@@ -4,7 +4,8 @@
 #
 # For each protocol, runs `snowdrift serve` under `valgrind --tool=callgrind` twice, once
 # answering N1 requests and once N2, from one client connection asking one ID at a time
-# (HTTP: GET /v1/id on one keep-alive connection; RESP: redis-benchmark -c 1 NEXTID), and
+# (HTTP: GET /v1/id on one keep-alive connection; RESP: redis-benchmark -c 1 NEXTID; resp16:
+# the same 16 commands deep, `-P 16`), and
 # prints (Ir(N2) - Ir(N1)) / (N2 - N1): the cost of one more request, with start-up and
 # shutdown cancelled out. The clock's ticker thread is left out: it wakes every millisecond
 # whatever the load, so it costs by wall time, not by request. The window is a minute long, so
@@ -13,14 +14,14 @@
 #
 # Usage: bench/instructions.sh [BIN...]   (default: the release build of this tree)
 # Several binaries are measured one after the other, for a before/after comparison.
-# Environment: N1=2000, N2=12000, PROTOCOLS="http resp", ROUNDS=1 (runs of each pair).
+# Environment: N1=2000, N2=12000, PROTOCOLS="http resp resp16", ROUNDS=1 (runs of each pair).
 # Needs valgrind, redis-benchmark and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 n1="${N1:-2000}"
 n2="${N2:-12000}"
-protocols="${PROTOCOLS:-http resp}"
+protocols="${PROTOCOLS:-http resp resp16}"
 rounds="${ROUNDS:-1}"
 for tool in valgrind redis-benchmark python3; do
   command -v "$tool" >/dev/null 2>&1 || {
@@ -57,7 +58,7 @@ run() {
   done
   [ -n "$line" ] || { echo "server did not start:" >&2; cat "$dir/stderr" >&2; exit 1; }
   local addr
-  addr="$(echo "$line" | grep -o "$protocol=[0-9.:]*" | cut -d= -f2)"
+  addr="$(echo "$line" | grep -o "${protocol%16}=[0-9.:]*" | cut -d= -f2)"
   case "$protocol" in
     http)
       python3 - "$addr" "$n" <<'EOF'
@@ -73,6 +74,9 @@ EOF
       ;;
     resp)
       redis-benchmark -h "${addr%:*}" -p "${addr##*:}" -c 1 -n "$n" -q NEXTID >/dev/null
+      ;;
+    resp16)
+      redis-benchmark -h "${addr%:*}" -p "${addr##*:}" -c 1 -P 16 -n "$n" -q NEXTID >/dev/null
       ;;
   esac
   kill -TERM "$server_pid"
