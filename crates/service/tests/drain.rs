@@ -19,8 +19,10 @@ use snowdrift_coordination::testing::EtcdServer;
 use snowdrift_wire::v1::snowdrift_client::SnowdriftClient;
 use snowdrift_wire::v1::StreamIdsRequest;
 
-/// The service's drain deadline (`DRAIN_DEADLINE` in the listener limits).
-const DRAIN: Duration = Duration::from_secs(10);
+/// The service's drain deadline.
+fn drain_deadline() -> Duration {
+    snowdrift_service::listeners::Limits::default().drain
+}
 
 /// A node of `cluster` on machine 0 with a lease far longer than the test: if the node left
 /// without revoking it, a replacement would be refused for the rest of the test.
@@ -101,17 +103,20 @@ fn sigterm_with_stalled_clients_exits_0_within_the_drain_deadline_and_frees_the_
     // Let the node fill both clients' buffers and windows.
     std::thread::sleep(Duration::from_millis(500));
 
+    let drain = drain_deadline();
     let asked = Instant::now();
     server.signal("TERM");
-    let status = server.wait(DRAIN + Duration::from_secs(20));
+    let status = server.wait(drain + Duration::from_secs(20));
     let took = asked.elapsed();
     let stderr = server.stderr();
     assert_eq!(status.code(), Some(0), "exit after {took:?}:\n{stderr}");
     assert!(
-        took < DRAIN + Duration::from_secs(3),
-        "SIGTERM took {took:?} with a drain deadline of {DRAIN:?}:\n{stderr}"
+        took < drain + Duration::from_secs(3),
+        "SIGTERM took {took:?} with a drain deadline of {drain:?}:\n{stderr}"
     );
     assert!(stderr.contains("slot released"), "{stderr}");
+    // The stalled connections were still open at the deadline and were closed then.
+    assert!(stderr.contains("at the drain deadline"), "{stderr}");
 
     // The lease was revoked: a replacement takes machine 0 at once, well inside the 60 s TTL.
     let replacement = node(&etcd, "stalled").try_start();
