@@ -46,12 +46,9 @@ impl Plan {
             batch => batch,
         };
         if batch == 0 || batch > max_batch {
-            return Err(super::status::from_service(&ServiceError::from(
-                snowdrift::Error::BatchOutOfRange {
-                    requested: batch,
-                    max: max_batch,
-                },
-            )));
+            return Err(super::status::from_service(
+                &ServiceError::batch_out_of_range(batch, max_batch),
+            ));
         }
         Ok(Plan {
             batch,
