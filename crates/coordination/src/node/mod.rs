@@ -20,10 +20,15 @@
 //!
 //! Every ID this holder issues is therefore at most a durable mark, and the next holder starts
 //! above that mark, whatever the clocks or the lease timing do.
+//!
+//! Code: this file holds the handle, its status and the shutdown; `start.rs` steps 2 and 3 of a
+//! claim; `keeper.rs` the keeper task of step 4, with fencing and reclaiming.
+
+mod keeper;
+mod start;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use snowdrift::{IdGenerator, Layout};
@@ -33,10 +38,12 @@ use tokio::task::JoinHandle;
 use crate::backend::{Backend, ClaimContext, Holder};
 use crate::error::CoordError;
 use crate::etcd::reset::StoreMemory;
-use crate::floor::{claim_floor, FloorInputs, FloorSource};
+use crate::floor::FloorSource;
 use crate::identity::HolderIdentity;
 use crate::status::{NodePhase, NodeStatus};
 use crate::window::WindowConfig;
+use keeper::Keeper;
+use start::{start_generator, Started};
 
 /// What a node needs besides its backend.
 #[derive(Debug, Clone)]
@@ -111,6 +118,26 @@ struct Tracked {
     claims: u64,
 }
 
+impl Tracked {
+    /// What the keeper knows right after `holder` was claimed and `started` opened on it:
+    /// serving, with no error. `earlier` is the state before a reclaim, whose counters go on.
+    fn serving(holder: &Holder, started: &Started, earlier: Option<&Tracked>) -> Tracked {
+        Tracked {
+            slot: holder.slot(),
+            location: holder.describe(),
+            floor: started.floor,
+            floor_source: started.floor_source,
+            record: holder.record(),
+            high_water: Some(started.high_water),
+            phase: NodePhase::Serving,
+            lease: holder.lease(),
+            persist_failures: earlier.map_or(0, |tracked| tracked.persist_failures),
+            last_error: None,
+            claims: earlier.map_or(0, |tracked| tracked.claims) + 1,
+        }
+    }
+}
+
 impl Node {
     /// Claims a slot, waits (bounded) for the clock to pass the slot's persisted mark, persists
     /// the first window and starts keeping it. The node can issue IDs when this returns.
@@ -130,19 +157,7 @@ impl Node {
                 return Err(e);
             }
         };
-        let tracked = Tracked {
-            slot: holder.slot(),
-            location: holder.describe(),
-            floor: started.floor,
-            floor_source: started.floor_source,
-            record: holder.record(),
-            high_water: Some(started.high_water),
-            phase: NodePhase::Serving,
-            lease: holder.lease(),
-            persist_failures: 0,
-            last_error: None,
-            claims: 1,
-        };
+        let tracked = Tracked::serving(&holder, &started, None);
         tracing::info!(
             backend = backend.name(),
             datacenter = tracked.slot.0,
@@ -299,274 +314,4 @@ fn lock(tracked: &Mutex<Tracked>) -> MutexGuard<'_, Tracked> {
     tracked
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// A generator started inside its first persisted window.
-struct Started {
-    generator: IdGenerator,
-    floor: u64,
-    floor_source: FloorSource,
-    high_water: u64,
-}
-
-/// Steps 2 and 3 of the protocol for a freshly claimed slot. `remembered` is the highest
-/// ceiling this node held on the slot before, if it did.
-async fn start_generator(
-    holder: &Holder,
-    layout: &Layout,
-    window: &WindowConfig,
-    remembered: Option<u64>,
-) -> Result<Started, CoordError> {
-    let decided = claim_floor(&FloorInputs {
-        stored_mark: holder.previous_high_water(),
-        genesis: holder.genesis(),
-        remembered_ceiling: remembered,
-        layout,
-    })
-    .map_err(|e| CoordError::CorruptState {
-        path: holder.describe().into(),
-        reason: e.to_string(),
-    })?;
-    let (floor, floor_source) = (decided.tick, decided.source);
-    let max_wait = decided.max_wait(window.startup_max_wait, layout);
-    let (datacenter, machine) = holder.slot();
-    let generator = IdGenerator::builder(*layout)
-        .worker(datacenter, machine)
-        .floor(floor)
-        .closed()
-        .max_wait(window.max_wait)
-        .max_lead_ticks(window.max_lead_ticks)
-        .build()?;
-
-    let lag = generator.clock_lag();
-    if lag > max_wait {
-        return Err(CoordError::ClockBehindHighWater {
-            behind: lag,
-            max_wait,
-            floor: floor_source,
-        });
-    }
-    if !lag.is_zero() {
-        tracing::warn!(
-            lag_ms = lag.as_millis() as u64,
-            floor_tick = floor,
-            floor_source = ?floor_source,
-            "clock is behind the slot's floor; waiting for it"
-        );
-        let deadline = Instant::now() + max_wait + Duration::from_millis(layout.unit_ms());
-        while !generator.clock_lag().is_zero() {
-            if Instant::now() > deadline {
-                return Err(CoordError::ClockBehindHighWater {
-                    behind: generator.clock_lag(),
-                    max_wait,
-                    floor: floor_source,
-                });
-            }
-            tokio::time::sleep(generator.clock_lag().max(Duration::from_millis(1))).await;
-        }
-    }
-
-    let target = generator.clock_tick().max(floor) + window.window_ticks(layout.unit_ms());
-    let high_water = persist_timed(holder, target, window.window).await?;
-    generator.raise_ceiling(high_water)?;
-    Ok(Started {
-        generator,
-        floor,
-        floor_source,
-        high_water,
-    })
-}
-
-/// Persists with a timeout, recording latency and failures.
-async fn persist_timed(holder: &Holder, target: u64, timeout: Duration) -> Result<u64, CoordError> {
-    let started = Instant::now();
-    let result = match tokio::time::timeout(timeout, holder.persist(target)).await {
-        Ok(result) => result,
-        Err(_) => Err(CoordError::Backend(format!(
-            "persisting the high-water mark timed out after {timeout:?}"
-        ))),
-    };
-    metrics::histogram!("snowdrift_hwm_persist_seconds").record(started.elapsed().as_secs_f64());
-    if result.is_err() {
-        metrics::counter!("snowdrift_hwm_persist_failures_total").increment(1);
-    }
-    result
-}
-
-/// The window keeper's context: what it needs to extend the window and to claim a slot again.
-struct Keeper {
-    shared: Arc<Shared>,
-    backend: Backend,
-    config: NodeConfig,
-    me: HolderIdentity,
-    /// The bounds and the store memory every claim of this node shares.
-    context: ClaimContext,
-    /// The highest ceiling this node ever held, per slot: a later claim of the slot starts
-    /// above it whatever the store says (a store that lost its data says nothing).
-    ceilings: Mutex<BTreeMap<(u64, u64), u64>>,
-}
-
-impl Keeper {
-    /// Step 4, plus fencing and reclaiming for leased backends. Returns the holder on stop.
-    async fn run(self, mut holder: Holder, mut stopped: watch::Receiver<bool>) -> Option<Holder> {
-        let Keeper { shared, config, .. } = &self;
-        let window_ticks = config.window.window_ticks(config.layout.unit_ms());
-        loop {
-            tokio::select! {
-                _ = stopped.changed() => return Some(holder),
-                _ = tokio::time::sleep(config.window.check_interval) => {}
-            }
-            if let Some(lease) = holder.lease() {
-                metrics::gauge!("snowdrift_lease_remaining_seconds").set(lease.remaining_seconds);
-                lock(&shared.tracked).lease = Some(lease);
-            }
-            let overdue = holder
-                .fence_deadline()
-                .is_some_and(|deadline| Instant::now() >= deadline);
-            if overdue {
-                let reason = "the lease deadline passed before it could be renewed".to_string();
-                holder = self.reclaim(holder, &mut stopped, reason).await?;
-                continue;
-            }
-
-            let generator = shared.generator.load_full();
-            let clock = generator.clock_tick();
-            let ceiling = generator.ceiling().unwrap_or(0);
-            if ceiling >= clock + window_ticks / 2 {
-                continue;
-            }
-            match persist_timed(&holder, clock + window_ticks, config.window.window / 2).await {
-                Ok(mark) => {
-                    // Remembered before the generator may use it, so the memory is never
-                    // below a ceiling the generator had.
-                    self.remember(holder.slot(), mark);
-                    // Raising a fenced generator is refused by the generator itself.
-                    let _ = generator.raise_ceiling(mark);
-                    let mut tracked = lock(&shared.tracked);
-                    if tracked.last_error.take().is_some() {
-                        tracing::info!(high_water_tick = mark, "high-water persistence recovered");
-                    }
-                    tracked.high_water = Some(mark);
-                }
-                Err(CoordError::SlotLost { reason, .. }) => {
-                    holder = self.reclaim(holder, &mut stopped, reason).await?;
-                }
-                Err(e) => {
-                    let mut tracked = lock(&shared.tracked);
-                    tracked.persist_failures += 1;
-                    if tracked.last_error.is_none() {
-                        tracing::warn!(error = %e, ceiling_tick = ceiling, "cannot persist the high-water mark; serving until the ceiling");
-                    }
-                    tracked.last_error = Some(e.to_string());
-                }
-            }
-        }
-    }
-
-    /// Fences the generator, gives the old slot up and claims one again (perhaps another), retrying
-    /// until it succeeds or the node stops. Returns `None` if the node stopped meanwhile.
-    async fn reclaim(
-        &self,
-        old: Holder,
-        stopped: &mut watch::Receiver<bool>,
-        reason: String,
-    ) -> Option<Holder> {
-        let Keeper {
-            shared,
-            backend,
-            config,
-            me,
-            context,
-            ..
-        } = self;
-        shared.generator.load().fence();
-        metrics::counter!("snowdrift_slot_losses_total").increment(1);
-        let (datacenter, machine) = old.slot();
-        tracing::error!(datacenter, machine, %reason, "fenced: stopped issuing; claiming a slot again");
-        {
-            let mut tracked = lock(&shared.tracked);
-            tracked.phase = NodePhase::Reclaiming;
-            tracked.last_error = Some(format!("slot lost: {reason}"));
-        }
-        let _ = old.release().await;
-
-        let mut backoff = Duration::from_millis(100);
-        loop {
-            if *stopped.borrow() {
-                return None;
-            }
-            let attempt = async {
-                let holder = backend.claim(&config.layout, me, context).await?;
-                let remembered = self.remembered(holder.slot());
-                match start_generator(&holder, &config.layout, &config.window, remembered).await {
-                    Ok(started) => Ok((holder, started)),
-                    Err(e) => {
-                        let _ = holder.release().await;
-                        Err(e)
-                    }
-                }
-            };
-            let result = tokio::select! {
-                _ = stopped.changed() => return None,
-                result = attempt => result,
-            };
-            match result {
-                Ok((holder, started)) => {
-                    metrics::counter!("snowdrift_slot_claims_total").increment(1);
-                    let slot = holder.slot();
-                    tracing::info!(
-                        datacenter = slot.0,
-                        machine = slot.1,
-                        floor_tick = started.floor,
-                        floor_source = ?started.floor_source,
-                        "claimed a slot again; serving"
-                    );
-                    self.remember(slot, started.high_water);
-                    shared.generator.store(Arc::new(started.generator));
-                    let mut tracked = lock(&shared.tracked);
-                    tracked.slot = slot;
-                    tracked.location = holder.describe();
-                    tracked.floor = started.floor;
-                    tracked.floor_source = started.floor_source;
-                    tracked.record = holder.record();
-                    tracked.high_water = Some(started.high_water);
-                    tracked.phase = NodePhase::Serving;
-                    tracked.lease = holder.lease();
-                    tracked.last_error = None;
-                    tracked.claims += 1;
-                    return Some(holder);
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "claiming a slot failed");
-                    lock(&shared.tracked).last_error = Some(e.to_string());
-                    tokio::select! {
-                        _ = stopped.changed() => return None,
-                        _ = tokio::time::sleep(backoff) => {}
-                    }
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
-                }
-            }
-        }
-    }
-}
-
-impl Keeper {
-    /// Records that the node holds (or is about to hold) a ceiling of `mark` on `slot`.
-    fn remember(&self, slot: (u64, u64), mark: u64) {
-        let mut ceilings = self
-            .ceilings
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let entry = ceilings.entry(slot).or_insert(mark);
-        *entry = (*entry).max(mark);
-    }
-
-    /// The highest ceiling the node held on `slot`, if it held it.
-    fn remembered(&self, slot: (u64, u64)) -> Option<u64> {
-        self.ceilings
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(&slot)
-            .copied()
-    }
 }

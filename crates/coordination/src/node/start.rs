@@ -1,0 +1,107 @@
+//! Steps 2 and 3 of the window protocol for a freshly claimed slot: decide the floor, wait
+//! (bounded) for a clock behind it, persist the first window and only then open the generator.
+
+use std::time::{Duration, Instant};
+
+use snowdrift::{IdGenerator, Layout};
+
+use crate::backend::Holder;
+use crate::error::CoordError;
+use crate::floor::{claim_floor, FloorInputs, FloorSource};
+use crate::window::WindowConfig;
+
+/// A generator started inside its first persisted window.
+pub(super) struct Started {
+    pub(super) generator: IdGenerator,
+    pub(super) floor: u64,
+    pub(super) floor_source: FloorSource,
+    pub(super) high_water: u64,
+}
+
+/// Steps 2 and 3 of the protocol for a freshly claimed slot. `remembered` is the highest
+/// ceiling this node held on the slot before, if it did.
+pub(super) async fn start_generator(
+    holder: &Holder,
+    layout: &Layout,
+    window: &WindowConfig,
+    remembered: Option<u64>,
+) -> Result<Started, CoordError> {
+    let decided = claim_floor(&FloorInputs {
+        stored_mark: holder.previous_high_water(),
+        genesis: holder.genesis(),
+        remembered_ceiling: remembered,
+        layout,
+    })
+    .map_err(|e| CoordError::CorruptState {
+        path: holder.describe().into(),
+        reason: e.to_string(),
+    })?;
+    let (floor, floor_source) = (decided.tick, decided.source);
+    let max_wait = decided.max_wait(window.startup_max_wait, layout);
+    let (datacenter, machine) = holder.slot();
+    let generator = IdGenerator::builder(*layout)
+        .worker(datacenter, machine)
+        .floor(floor)
+        .closed()
+        .max_wait(window.max_wait)
+        .max_lead_ticks(window.max_lead_ticks)
+        .build()?;
+
+    let lag = generator.clock_lag();
+    if lag > max_wait {
+        return Err(CoordError::ClockBehindHighWater {
+            behind: lag,
+            max_wait,
+            floor: floor_source,
+        });
+    }
+    if !lag.is_zero() {
+        tracing::warn!(
+            lag_ms = lag.as_millis() as u64,
+            floor_tick = floor,
+            floor_source = ?floor_source,
+            "clock is behind the slot's floor; waiting for it"
+        );
+        let deadline = Instant::now() + max_wait + Duration::from_millis(layout.unit_ms());
+        while !generator.clock_lag().is_zero() {
+            if Instant::now() > deadline {
+                return Err(CoordError::ClockBehindHighWater {
+                    behind: generator.clock_lag(),
+                    max_wait,
+                    floor: floor_source,
+                });
+            }
+            tokio::time::sleep(generator.clock_lag().max(Duration::from_millis(1))).await;
+        }
+    }
+
+    let target = generator.clock_tick().max(floor) + window.window_ticks(layout.unit_ms());
+    let high_water = persist_timed(holder, target, window.window).await?;
+    generator.raise_ceiling(high_water)?;
+    Ok(Started {
+        generator,
+        floor,
+        floor_source,
+        high_water,
+    })
+}
+
+/// Persists with a timeout, recording latency and failures.
+pub(super) async fn persist_timed(
+    holder: &Holder,
+    target: u64,
+    timeout: Duration,
+) -> Result<u64, CoordError> {
+    let started = Instant::now();
+    let result = match tokio::time::timeout(timeout, holder.persist(target)).await {
+        Ok(result) => result,
+        Err(_) => Err(CoordError::Backend(format!(
+            "persisting the high-water mark timed out after {timeout:?}"
+        ))),
+    };
+    metrics::histogram!("snowdrift_hwm_persist_seconds").record(started.elapsed().as_secs_f64());
+    if result.is_err() {
+        metrics::counter!("snowdrift_hwm_persist_failures_total").increment(1);
+    }
+    result
+}
