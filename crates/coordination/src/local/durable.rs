@@ -1,9 +1,15 @@
 //! Crash-safe file replacement: write a temporary file, fsync it, rename it over the target,
 //! then fsync the directory so that the rename itself survives a power cut.
+//!
+//! Every temporary file has a name no other write can use (the process ID and a counter), so
+//! two writes can never meet in one temporary file: the worst a late write can do is rename a
+//! complete file of its own, and the slot's single writer (`mod.rs`) keeps even that in order.
 
+use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::CoordError;
 
@@ -13,9 +19,12 @@ pub(crate) fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), CoordError> 
         path: path.to_path_buf(),
         source,
     };
-    let tmp = path.with_extension("tmp");
-    write_synced(&tmp, bytes).map_err(io)?;
-    fs::rename(&tmp, path).map_err(io)?;
+    let tmp = temporary_name(path);
+    let written = write_synced(&tmp, bytes).and_then(|()| fs::rename(&tmp, path));
+    if let Err(e) = written {
+        let _ = fs::remove_file(&tmp);
+        return Err(io(e));
+    }
     sync_parent(path)
 }
 
@@ -26,8 +35,11 @@ pub(crate) fn create_file_once(path: &Path, bytes: &[u8]) -> Result<bool, CoordE
         path: path.to_path_buf(),
         source,
     };
-    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-    write_synced(&tmp, bytes).map_err(io)?;
+    let tmp = temporary_name(path);
+    if let Err(e) = write_synced(&tmp, bytes) {
+        let _ = fs::remove_file(&tmp);
+        return Err(io(e));
+    }
     let created = match fs::hard_link(&tmp, path) {
         Ok(()) => true,
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
@@ -41,6 +53,37 @@ pub(crate) fn create_file_once(path: &Path, bytes: &[u8]) -> Result<bool, CoordE
     Ok(created)
 }
 
+/// Removes temporary files a crashed write of `path` left behind. Call it only while holding
+/// the right to write `path` (the slot's lock), so no live write's file is removed.
+pub(crate) fn remove_leftovers(path: &Path) {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let mut prefix = name.to_os_string();
+    prefix.push(".tmp.");
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let entry_name = entry.file_name();
+        if entry_name
+            .as_encoded_bytes()
+            .starts_with(prefix.as_encoded_bytes())
+        {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// `<file>.tmp.<pid>.<n>`: unique among every write of every process on the host.
+fn temporary_name(path: &Path) -> PathBuf {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let mut name = path.file_name().map(OsString::from).unwrap_or_default();
+    name.push(format!(".tmp.{}.{n}", std::process::id()));
+    path.with_file_name(name)
+}
+
 /// Writes `bytes` to `path` (created or truncated) and waits until they are on disk.
 fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut file = OpenOptions::new()
@@ -52,8 +95,25 @@ fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.sync_all()
 }
 
+/// Makes `path`'s own bytes, and its name in its directory, durable (for a file that is
+/// already in place, written by an earlier write whose answer was lost).
+pub(crate) fn sync_file(path: &Path) -> Result<(), CoordError> {
+    File::open(path)
+        .and_then(|file| file.sync_all())
+        .map_err(|source| CoordError::StateDir {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    sync_parent(path)
+}
+
 fn sync_parent(path: &Path) -> Result<(), CoordError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    #[cfg(feature = "test-support")]
+    super::hooks::synced_dir(dir);
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|source| CoordError::StateDir {

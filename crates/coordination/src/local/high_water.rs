@@ -56,13 +56,42 @@ impl HighWaterFile {
         Ok(Some(record.high_water_tick))
     }
 
-    /// Durably records `tick` as the mark.
-    pub(crate) fn write(&self, tick: u64) -> Result<(), CoordError> {
+    /// Makes a mark of at least `tick` durable and returns the mark now on disk. The file never
+    /// goes down here: a mark already at or above `tick` (written by a write whose answer was
+    /// lost) is made durable again and returned as it is. Blocking.
+    pub(crate) fn raise(&self, tick: u64) -> Result<u64, CoordError> {
+        match self.read()? {
+            Some(current) if current >= tick => {
+                durable::sync_file(&self.path)?;
+                Ok(current)
+            }
+            _ => self.write(tick).map(|()| tick),
+        }
+    }
+
+    /// At a clean shutdown: replaces the mark with `bound` if the file still holds `expected`,
+    /// the mark this holder last made durable. Returns whether it did. Blocking.
+    pub(crate) fn lower(&self, expected: u64, bound: u64) -> Result<bool, CoordError> {
+        if self.read()? != Some(expected) {
+            return Ok(false);
+        }
+        self.write(bound).map(|()| true)
+    }
+
+    /// Removes what crashed writes of this file left behind. Only while holding the slot.
+    pub(crate) fn remove_leftovers(&self) {
+        durable::remove_leftovers(&self.path);
+    }
+
+    /// Durably records `tick` as the mark, whatever the file held.
+    fn write(&self, tick: u64) -> Result<(), CoordError> {
         let record = Record {
             high_water_tick: tick,
             written_unix_ms: unix_ms_now(),
         };
         let bytes = serde_json::to_vec(&record).map_err(|e| CoordError::Config(e.to_string()))?;
+        #[cfg(feature = "test-support")]
+        super::hooks::before_mark_write(&self.path, tick);
         durable::replace_file(&self.path, &bytes)
     }
 }

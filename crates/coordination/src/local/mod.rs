@@ -11,13 +11,16 @@
 
 mod durable;
 mod high_water;
+#[cfg(feature = "test-support")]
+pub(crate) mod hooks;
 pub(crate) mod layout_pin;
 mod slot_lock;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use snowdrift::Layout;
+use tokio::sync::Mutex;
+use tokio::task::JoinHandle;
 
 use crate::error::CoordError;
 use crate::identity::HolderIdentity;
@@ -59,8 +62,37 @@ pub(crate) struct LocalHolder {
     lock: SlotLock,
     high_water: HighWaterFile,
     previous: Option<u64>,
-    /// The mark on disk plus one; 0 while there is none. Only the window keeper writes.
-    on_disk_plus_one: AtomicU64,
+    /// The slot's one writer: whoever holds it may write the mark, so writes never overlap.
+    writer: Mutex<Writer>,
+}
+
+/// The state of the slot's mark writes.
+#[derive(Debug)]
+struct Writer {
+    /// The highest mark known durable: the previous holders' mark, then each completed write.
+    durable: Option<u64>,
+    /// A write whose caller stopped waiting for it (the keeper's timeout). It is never
+    /// abandoned: the next caller waits for it before anything else, so writes land in the
+    /// order they were made and a late one can never land under a newer one.
+    in_flight: Option<JoinHandle<Result<u64, CoordError>>>,
+}
+
+impl Writer {
+    /// Waits for the write in flight, if any, and takes its answer in: the mark it made
+    /// durable, or its error. Cancel-safe: a caller that stops waiting leaves the write in
+    /// flight for the next caller.
+    async fn settle(&mut self) -> Option<Result<u64, CoordError>> {
+        let handle = self.in_flight.as_mut()?;
+        let outcome = handle.await;
+        self.in_flight = None;
+        let result = outcome
+            .map_err(|e| CoordError::Backend(format!("the high-water write task failed: {e}")))
+            .and_then(|written| written);
+        if let Ok(mark) = result {
+            self.durable = self.durable.max(Some(mark));
+        }
+        Some(result)
+    }
 }
 
 impl LocalHolder {
@@ -94,6 +126,9 @@ impl LocalHolder {
             match SlotLock::try_acquire(&lock_path, me)? {
                 Attempt::Acquired(lock) => {
                     let high_water = HighWaterFile::new(lock_path.with_extension("hwm"));
+                    // Holding the slot, nobody else writes its mark: what crashed writes
+                    // left behind can go.
+                    high_water.remove_leftovers();
                     let previous = high_water.read()?;
                     return Ok(LocalHolder {
                         datacenter: options.datacenter,
@@ -101,7 +136,10 @@ impl LocalHolder {
                         lock,
                         high_water,
                         previous,
-                        on_disk_plus_one: AtomicU64::new(previous.map_or(0, |mark| mark + 1)),
+                        writer: Mutex::new(Writer {
+                            durable: previous,
+                            in_flight: None,
+                        }),
                     });
                 }
                 Attempt::Held(holder) if options.machine != MachineChoice::Auto => {
@@ -139,41 +177,63 @@ impl LocalHolder {
 
     /// Durably records a mark of at least `tick`; returns the mark now on disk. Marks never
     /// go down: asking for a lower one returns the current mark without writing.
+    ///
+    /// One write at a time: a write still in flight (its caller timed out) is waited for
+    /// first. Cancel-safe: if this future is dropped, its write goes on and the next call
+    /// waits for it. The mark returned is durable, so the ceiling may rise to it.
     pub(crate) async fn persist(&self, tick: u64) -> Result<u64, CoordError> {
-        let on_disk_plus_one = self.on_disk_plus_one.load(Ordering::Acquire);
-        if on_disk_plus_one > tick {
-            return Ok(on_disk_plus_one - 1);
+        let mut writer = self.writer.lock().await;
+        // An earlier write's error was already reported to its caller as a timeout; this
+        // call writes on its own.
+        let _ = writer.settle().await;
+        if let Some(durable) = writer.durable.filter(|&durable| durable >= tick) {
+            return Ok(durable);
         }
         let file = self.high_water.clone();
-        tokio::task::spawn_blocking(move || file.write(tick))
+        let locked = self.lock.share()?;
+        writer.in_flight = Some(tokio::task::spawn_blocking(move || {
+            let _locked = locked;
+            file.raise(tick)
+        }));
+        let written = writer
+            .settle()
             .await
-            .map_err(|e| CoordError::Backend(format!("persist task failed: {e}")))??;
-        self.on_disk_plus_one.fetch_max(tick + 1, Ordering::AcqRel);
-        Ok(tick)
+            .unwrap_or_else(|| Err(CoordError::Backend("the high-water write vanished".into())))?;
+        Ok(writer
+            .durable
+            .map_or(written, |durable| durable.max(written)))
     }
 
     /// At a clean shutdown, after the generator was fenced with `bound`: lowers the mark file
-    /// to `bound` if it still holds the mark this holder last wrote (read back under the slot's
-    /// flock, which is still held). Returns the mark left on disk when it was lowered.
+    /// to `bound` if it still holds the mark this holder last made durable (read back under
+    /// the slot's flock, which is still held). Waits for a write in flight first, so no late
+    /// write can land after the lowering. Returns the mark left on disk when it was lowered.
     pub(crate) async fn lower_mark(&self, bound: u64) -> Result<Option<u64>, CoordError> {
-        let Some(expected) = self.on_disk_plus_one.load(Ordering::Acquire).checked_sub(1) else {
+        let mut writer = self.writer.lock().await;
+        let _ = writer.settle().await;
+        let Some(expected) = writer.durable else {
             return Ok(None);
         };
         if bound >= expected {
             return Ok(None);
         }
         let file = self.high_water.clone();
+        let locked = self.lock.share()?;
         let lowered = tokio::task::spawn_blocking(move || {
-            if file.read()? != Some(expected) {
-                return Ok(false);
-            }
-            file.write(bound).map(|()| true)
+            let _locked = locked;
+            file.lower(expected, bound)
         })
         .await
         .map_err(|e| CoordError::Backend(format!("lowering task failed: {e}")))??;
+        if lowered {
+            writer.durable = Some(bound);
+        }
         Ok(lowered.then_some(bound))
     }
 
+    /// Gives the slot up. A write still running keeps the slot locked until it has finished
+    /// (it holds a descriptor of the lock), so the next holder never reads a mark that a
+    /// write of this holder can still change.
     pub(crate) fn release(self) {
         self.lock.release();
     }

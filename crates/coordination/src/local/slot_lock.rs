@@ -70,8 +70,23 @@ impl SlotLock {
         &self.path
     }
 
-    /// Releases the lock now rather than at drop.
+    /// Another descriptor of the lock's open file. `flock` belongs to the open file, so the
+    /// slot stays locked while any descriptor of it is open: a write of the slot's mark holds
+    /// one until it has finished, and a holder released (or dropped) while a write of its is
+    /// still running cannot let another process in under that write.
+    pub(crate) fn share(&self) -> Result<File, CoordError> {
+        self.file
+            .try_clone()
+            .map_err(|source| CoordError::StateDir {
+                path: self.path.clone(),
+                source,
+            })
+    }
+
+    /// Releases the lock: closes this descriptor. The slot is free once no write still holds
+    /// a shared descriptor ([`SlotLock::share`]); an explicit `LOCK_UN` would free it at once,
+    /// under such a write, so it is never used.
     pub(crate) fn release(self) {
-        let _ = self.file.unlock();
+        drop(self.file);
     }
 }

@@ -29,6 +29,7 @@ mod start;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use snowdrift::{IdGenerator, Layout};
@@ -99,6 +100,8 @@ struct Shared {
     tracked: Mutex<Tracked>,
     /// What the node remembers of the etcd store across claims (see `etcd/reset.rs`).
     store: Arc<Mutex<StoreMemory>>,
+    /// The bound on the first persist of a holding, and on the lowering at shutdown.
+    persist_timeout: Duration,
 }
 
 /// What the keeper learns as it goes; read for status snapshots, never on the ID path.
@@ -175,6 +178,7 @@ impl Node {
             generator: ArcSwap::from_pointee(started.generator),
             tracked: Mutex::new(tracked),
             store: Arc::clone(&context.store),
+            persist_timeout: config.window.window,
         });
         let (stop, stopped) = watch::channel(false);
         let keeper = Keeper {
@@ -273,7 +277,18 @@ impl Node {
             return Ok(());
         };
         if let Some(bound) = bound {
-            match holder.lower_mark(bound).await {
+            // Bounded like the first persist: a hung disk or store must not hang the
+            // shutdown. A write still running then keeps the local slot locked until it ends.
+            let lowering = holder.lower_mark(bound);
+            let lowered = tokio::time::timeout(self.shared.persist_timeout, lowering)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(CoordError::Backend(format!(
+                        "lowering the mark timed out after {:?}",
+                        self.shared.persist_timeout
+                    )))
+                });
+            match lowered {
                 Ok(Some(mark)) => {
                     lock(&self.shared.tracked).high_water = Some(mark);
                     tracing::info!(
