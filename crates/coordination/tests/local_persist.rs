@@ -2,7 +2,7 @@
 //! write that stalls past the keeper's timeout is never abandoned, a later write never runs
 //! beside it, and so a stale write can never land under a newer mark, during service or after
 //! the clean-shutdown lowering. And newly created directories are made durable in their
-//! parents. The stall is a test hook in the local backend's writer
+//! parents (the directories fsynced are recorded by the same test support). The stall is a test hook in the local backend's writer
 //! (`snowdrift_coordination::testing::MarkWriteHook`), run on the writing thread.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use snowdrift::Layout;
-use snowdrift_coordination::testing::MarkWriteHook;
+use snowdrift_coordination::testing::{synced_dirs_under, MarkWriteHook};
 use snowdrift_coordination::{
     Backend, LocalOptions, MachineChoice, Node, NodeConfig, WindowConfig,
 };
@@ -165,4 +165,26 @@ async fn a_write_stalled_at_shutdown_never_lands_under_the_lowered_mark() {
     let again = Node::start(backend(dir.path()), config()).await.unwrap();
     assert!(again.status().floor_tick > top, "{:?}", again.status());
     again.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_state_directories_are_made_durable_in_their_parents() {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("a").join("data");
+    let node = Node::start(backend(&data), config()).await.unwrap();
+    node.shutdown().await.unwrap();
+    let synced = synced_dirs_under(root.path());
+    // Each directory this start created (a, a/data, a/data/slots) has its entry in its parent
+    // made durable: the parents are fsynced.
+    for parent in [
+        root.path().to_path_buf(),
+        root.path().join("a"),
+        data.clone(),
+    ] {
+        assert!(
+            synced.contains(&parent),
+            "{} was never fsynced after a directory was created in it; synced: {synced:?}",
+            parent.display()
+        );
+    }
 }

@@ -53,6 +53,42 @@ pub(crate) fn create_file_once(path: &Path, bytes: &[u8]) -> Result<bool, CoordE
     Ok(created)
 }
 
+/// Creates `dir` and any missing parents, making each new directory durable: its entry lives
+/// in its parent, so the parent is fsynced after it is created (a directory's own fsync does
+/// not cover its name).
+pub(crate) fn create_dirs(dir: &Path) -> Result<(), CoordError> {
+    let io = |path: &Path, source| CoordError::StateDir {
+        path: path.to_path_buf(),
+        source,
+    };
+    // The missing directories, deepest first.
+    let mut missing = Vec::new();
+    let mut at = dir;
+    loop {
+        match fs::metadata(at) {
+            Ok(_) => break,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                missing.push(at);
+                match at.parent() {
+                    Some(parent) if !parent.as_os_str().is_empty() => at = parent,
+                    _ => break,
+                }
+            }
+            Err(e) => return Err(io(at, e)),
+        }
+    }
+    for new in missing.into_iter().rev() {
+        match fs::create_dir(new) {
+            Ok(()) => {}
+            // Another process created it meanwhile; its parent is synced below all the same.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io(new, e)),
+        }
+        sync_parent(new)?;
+    }
+    Ok(())
+}
+
 /// Removes temporary files a crashed write of `path` left behind. Call it only while holding
 /// the right to write `path` (the slot's lock), so no live write's file is removed.
 pub(crate) fn remove_leftovers(path: &Path) {

@@ -106,10 +106,9 @@ impl LocalHolder {
             .check_worker(options.datacenter, 0)
             .map_err(CoordError::Generator)?;
         let slots_dir = options.data_dir.join("slots");
-        std::fs::create_dir_all(&slots_dir).map_err(|source| CoordError::StateDir {
-            path: slots_dir.clone(),
-            source,
-        })?;
+        // Each directory created here is made durable in its parent: a mark fsynced into a
+        // directory whose own entry was lost in a power cut is lost with it.
+        durable::create_dirs(&slots_dir)?;
         layout_pin::pin_or_check(&options.data_dir, layout)?;
 
         let candidates: Vec<u64> = match options.machine {
