@@ -162,6 +162,15 @@ impl Holder {
         }
     }
 
+    /// Where the slot's mark lives: its file, or its etcd key.
+    pub(crate) fn mark_place(&self) -> String {
+        match self {
+            Holder::Local(h) => h.mark_place(),
+            #[cfg(feature = "etcd")]
+            Holder::Etcd(h) => h.mark_place(),
+        }
+    }
+
     /// A human description of where the slot lives.
     pub(crate) fn describe(&self) -> String {
         match self {

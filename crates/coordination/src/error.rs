@@ -34,6 +34,28 @@ pub enum CoordError {
         reason: String,
     },
 
+    /// A slot's stored high-water mark lies beyond the layout's last tick. No holder of this
+    /// layout can have written it, so it is corrupt; it is never taken at face value (it
+    /// would wrap, or open the whole layout) and never reset silently.
+    #[error(
+        "the high-water mark of slot datacenter {datacenter} machine {machine} in {place} is \
+         tick {mark}, beyond the layout's last tick {max_tick}: no holder of this layout can \
+         have written it, so it is corrupt; refusing to start. Restore it from a backup, or if \
+         you are sure no ID from this slot is still in use, remove it"
+    )]
+    CorruptMark {
+        /// Datacenter of the slot.
+        datacenter: u64,
+        /// Machine of the slot.
+        machine: u64,
+        /// Where the mark lives: its file, or its etcd key.
+        place: String,
+        /// The stored mark.
+        mark: u64,
+        /// The layout's last tick.
+        max_tick: u64,
+    },
+
     /// The state directory or cluster was created with another layout or epoch.
     #[error(
         "{place} is pinned to layout {pinned}, but this node is configured with {configured}; \
@@ -140,7 +162,7 @@ impl CoordError {
     pub fn code(&self) -> &'static str {
         match self {
             CoordError::StateDir { .. } => "state_dir",
-            CoordError::CorruptState { .. } => "corrupt_state",
+            CoordError::CorruptState { .. } | CoordError::CorruptMark { .. } => "corrupt_state",
             CoordError::LayoutMismatch { .. } => "layout_mismatch",
             CoordError::SlotHeld { .. } => "slot_held",
             CoordError::SlotsExhausted { .. } => "slots_exhausted",

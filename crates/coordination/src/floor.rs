@@ -28,7 +28,7 @@
 //! })?;
 //! assert_eq!(floor.source, FloorSource::Genesis);
 //! assert_eq!(floor.tick, 14_001); // above 10 s + 2 s skew + a 2 s window, in 1 ms ticks
-//! # Ok::<(), snowdrift_coordination::floor::FloorOverflow>(())
+//! # Ok::<(), snowdrift_coordination::floor::FloorError>(())
 //! ```
 
 use std::time::Duration;
@@ -136,21 +136,39 @@ impl Floor {
     }
 }
 
-/// A bound at the very end of `u64`: no tick lies above it. Only a corrupt mark or a corrupt
-/// memory can get here; the caller names the slot.
+/// Why no floor can be set: the inputs are corrupt. The caller names the slot and where its
+/// mark lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the {bound:?} bound of the slot is {value}, which leaves no tick above it")]
-pub struct FloorOverflow {
-    /// Which bound.
-    pub bound: FloorSource,
-    /// Its value.
-    pub value: u64,
+pub enum FloorError {
+    /// The stored mark lies beyond the layout's last tick: no holder of this layout can have
+    /// written it (a holder never persists past the layout's end), so it is corrupt.
+    #[error("the stored high-water mark is tick {mark}, beyond the layout's last tick {max_tick}")]
+    MarkBeyondLayout {
+        /// The stored mark.
+        mark: u64,
+        /// The layout's last tick.
+        max_tick: u64,
+    },
+    /// A bound at the very end of `u64`: no tick lies above it. Only a corrupt memory or a
+    /// corrupt cluster record can get here.
+    #[error("the {bound:?} bound of the slot is {value}, which leaves no tick above it")]
+    Overflow {
+        /// Which bound.
+        bound: FloorSource,
+        /// Its value.
+        value: u64,
+    },
 }
 
 /// The floor: one above the highest of the stored mark, the genesis bound and the remembered
 /// ceiling; the layout's first tick when none applies. Ties go to the first of mark, genesis,
-/// memory.
-pub fn claim_floor(inputs: &FloorInputs<'_>) -> Result<Floor, FloorOverflow> {
+/// memory. A stored mark beyond the layout's last tick is refused as corrupt (checked
+/// arithmetic throughout: nothing wraps).
+pub fn claim_floor(inputs: &FloorInputs<'_>) -> Result<Floor, FloorError> {
+    let max_tick = inputs.layout.max_tick();
+    if let Some(mark) = inputs.stored_mark.filter(|&mark| mark > max_tick) {
+        return Err(FloorError::MarkBeyondLayout { mark, max_tick });
+    }
     let candidates = [
         (FloorSource::Mark, inputs.stored_mark),
         (
@@ -168,7 +186,7 @@ pub fn claim_floor(inputs: &FloorInputs<'_>) -> Result<Floor, FloorOverflow> {
     };
     for (source, bound) in candidates {
         let Some(bound) = bound else { continue };
-        let above = bound.checked_add(1).ok_or(FloorOverflow {
+        let above = bound.checked_add(1).ok_or(FloorError::Overflow {
             bound: source,
             value: bound,
         })?;
@@ -272,10 +290,23 @@ mod tests {
     #[test]
     fn marks_at_the_end_of_u64_are_refused_not_wrapped() {
         let layout = Layout::default();
-        let err = claim_floor(&inputs(Some(u64::MAX), None, None, &layout)).unwrap_err();
-        assert_eq!(err.bound, FloorSource::Mark);
+        let max_tick = layout.max_tick();
+        for mark in [u64::MAX, u64::MAX - 1, max_tick + 1] {
+            let err = claim_floor(&inputs(Some(mark), None, None, &layout)).unwrap_err();
+            assert_eq!(err, FloorError::MarkBeyondLayout { mark, max_tick });
+        }
+        // The last tick itself is a mark a holder may write: the floor lies past the layout,
+        // which the generator then refuses as the layout's time having run out.
+        let at_end = claim_floor(&inputs(Some(max_tick), None, None, &layout)).unwrap();
+        assert_eq!(at_end.tick, max_tick + 1);
         let err = claim_floor(&inputs(None, None, Some(u64::MAX), &layout)).unwrap_err();
-        assert_eq!(err.bound, FloorSource::Memory);
+        assert_eq!(
+            err,
+            FloorError::Overflow {
+                bound: FloorSource::Memory,
+                value: u64::MAX
+            }
+        );
         let huge = Genesis {
             created_unix_ms: u64::MAX,
             window_ms: u64::MAX,
@@ -297,8 +328,13 @@ mod tests {
             floor.max_wait(Duration::from_secs(9), &layout),
             Duration::from_secs(9)
         );
-        let by_mark =
-            claim_floor(&inputs(Some(u64::MAX - 1), Some(genesis(0)), None, &layout)).unwrap();
+        let by_mark = claim_floor(&inputs(
+            Some(layout.max_tick() - 1),
+            Some(genesis(0)),
+            None,
+            &layout,
+        ))
+        .unwrap();
         assert_eq!(
             by_mark.max_wait(Duration::from_secs(5), &layout),
             Duration::from_secs(5)

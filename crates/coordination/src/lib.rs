@@ -34,7 +34,7 @@ pub mod node;
 mod status;
 #[cfg(feature = "test-support")]
 pub mod testing;
-mod window;
+pub mod window;
 
 pub use backend::Backend;
 pub use error::CoordError;

@@ -1,5 +1,8 @@
-//! Settings of the window protocol: how far ahead the high-water mark is persisted and when it
-//! is extended.
+//! Settings of the window protocol (how far ahead the high-water mark is persisted, and when
+//! it is extended) and the keeper's decisions about marks, as pure functions of ticks: what the
+//! first persist of a holding asks for ([`first_mark`]) and when and how far the keeper extends
+//! ([`extension`]). Every mark is computed with saturating arithmetic and never lies past the
+//! layout's last tick, so a node never persists a mark no holder of the layout could use.
 
 use std::time::Duration;
 
@@ -39,7 +42,7 @@ impl WindowConfig {
     /// The window in ticks of `unit_ms`, at least one tick (the rounding the genesis bound of
     /// [`crate::floor`] assumes).
     pub(crate) fn window_ticks(&self, unit_ms: u64) -> u64 {
-        crate::floor::window_ticks(self.window.as_millis() as u64, unit_ms)
+        crate::floor::window_ticks(duration_ms(self.window), unit_ms)
     }
 
     /// Checks the settings make sense together. An error names the field at fault
@@ -73,5 +76,89 @@ impl WindowConfig {
             );
         }
         Ok(())
+    }
+}
+
+/// A duration in whole milliseconds, saturating at `u64::MAX`.
+pub(crate) fn duration_ms(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The mark the first persist of a holding asks for: `window_ticks` ahead of the clock, or of
+/// the floor while the clock has not reached it, and never past the layout's last tick
+/// `max_tick`.
+///
+/// ```
+/// use snowdrift_coordination::window::first_mark;
+/// assert_eq!(first_mark(1_000, 500, 2_000, u64::MAX >> 22), 3_000);
+/// assert_eq!(first_mark(1_000, 1_500, 2_000, u64::MAX >> 22), 3_500); // from the floor
+/// assert_eq!(first_mark(1_000, 500, 2_000, 2_500), 2_500); // the layout ends at tick 2 500
+/// ```
+pub fn first_mark(clock_tick: u64, floor: u64, window_ticks: u64, max_tick: u64) -> u64 {
+    clock_tick
+        .max(floor)
+        .saturating_add(window_ticks)
+        .min(max_tick)
+}
+
+/// The keeper's decision at each check: `Some(mark)` to persist `mark` (the window ahead of the
+/// clock, never past the layout's last tick `max_tick`) when less than half the window is left
+/// above the clock, `None` to leave the window as it is. `ceiling` is the generator's (`None`
+/// when it may use no tick). At the layout's end, once the ceiling is the last tick, nothing
+/// is left to extend.
+///
+/// ```
+/// use snowdrift_coordination::window::extension;
+/// let end = u64::MAX >> 22;
+/// assert_eq!(extension(1_000, Some(2_500), 2_000, end), None); // 1 500 ticks left
+/// assert_eq!(extension(1_000, Some(1_900), 2_000, end), Some(3_000)); // 900 left: extend
+/// assert_eq!(extension(1_000, Some(2_500), 2_000, 2_500), None); // the layout's last tick
+/// ```
+pub fn extension(
+    clock_tick: u64,
+    ceiling: Option<u64>,
+    window_ticks: u64,
+    max_tick: u64,
+) -> Option<u64> {
+    let target = clock_tick.saturating_add(window_ticks).min(max_tick);
+    match ceiling {
+        Some(ceiling) if ceiling >= clock_tick.saturating_add(window_ticks / 2) => None,
+        Some(ceiling) if ceiling >= target => None,
+        _ => Some(target),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marks_saturate_and_stop_at_the_layout_s_last_tick() {
+        assert_eq!(first_mark(u64::MAX - 1, 0, 10, u64::MAX), u64::MAX);
+        assert_eq!(first_mark(u64::MAX - 1, 0, 10, 100), 100);
+        assert_eq!(
+            extension(u64::MAX - 1, Some(0), 10, u64::MAX),
+            Some(u64::MAX)
+        );
+        assert_eq!(extension(u64::MAX - 1, Some(u64::MAX), 10, u64::MAX), None);
+        // Past the layout's end the mark stays at the last tick, and once the ceiling is
+        // there the keeper stops writing it again and again.
+        assert_eq!(extension(150, Some(90), 20, 100), Some(100));
+        assert_eq!(extension(150, Some(100), 20, 100), None);
+    }
+
+    #[test]
+    fn the_keeper_extends_when_less_than_half_the_window_is_left() {
+        let end = u64::MAX >> 22;
+        assert_eq!(extension(1_000, Some(2_000), 2_000, end), None); // exactly half left
+        assert_eq!(extension(1_000, Some(1_999), 2_000, end), Some(3_000));
+        assert_eq!(extension(1_000, None, 2_000, end), Some(3_000)); // nothing usable
+        assert_eq!(extension(1_000, Some(500), 2_000, end), Some(3_000)); // behind the clock
+    }
+
+    #[test]
+    fn huge_durations_saturate() {
+        assert_eq!(duration_ms(Duration::MAX), u64::MAX);
+        assert_eq!(duration_ms(Duration::from_millis(1_500)), 1_500);
     }
 }

@@ -11,7 +11,6 @@
 //! was reset under the holder; it gives the slot up and claims again, and that claim judges the
 //! reset.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -47,8 +46,9 @@ pub(crate) struct EtcdHolder {
     joined: Joined,
     /// The node's memory of the store, shared with its later claims.
     memory: Arc<Mutex<StoreMemory>>,
-    /// The mark etcd acknowledged, plus one; 0 while there is none. Skips needless writes.
-    durable_plus_one: AtomicU64,
+    /// The highest mark etcd acknowledged (or the claim read); skips needless writes and is
+    /// what a clean shutdown expects to find when it lowers the mark.
+    durable: Mutex<Option<u64>>,
 }
 
 impl std::fmt::Debug for EtcdHolder {
@@ -134,9 +134,7 @@ impl EtcdHolder {
             client,
             options: options.clone(),
             me,
-            durable_plus_one: AtomicU64::new(
-                claimed.previous.map_or(0, |mark| mark.saturating_add(1)),
-            ),
+            durable: Mutex::new(claimed.previous),
             claimed,
             lease,
             joined,
@@ -168,9 +166,8 @@ impl EtcdHolder {
 
     /// Raises the slot's mark to at least `tick` in the ownership-checked transaction.
     pub(crate) async fn persist(&self, tick: u64) -> Result<u64, CoordError> {
-        let durable_plus_one = self.durable_plus_one.load(Ordering::Acquire);
-        if durable_plus_one > tick {
-            return Ok(durable_plus_one - 1);
+        if let Some(durable) = self.durable().filter(|&durable| durable >= tick) {
+            return Ok(durable);
         }
         let owner = Ownership {
             slot_key: &self.slot_key,
@@ -199,8 +196,8 @@ impl EtcdHolder {
             })?;
         }
         let mark = persisted.mark;
-        self.durable_plus_one
-            .fetch_max(mark.saturating_add(1), Ordering::AcqRel);
+        let mut durable = lock_durable(&self.durable);
+        *durable = (*durable).max(Some(mark));
         Ok(mark)
     }
 
@@ -208,7 +205,7 @@ impl EtcdHolder {
     /// mark to `bound` if this holder still owns the slot and the mark is still the one it last
     /// had acknowledged. Returns the mark left in etcd when it was lowered.
     pub(crate) async fn lower_mark(&self, bound: u64) -> Result<Option<u64>, CoordError> {
-        let Some(expected) = self.durable_plus_one.load(Ordering::Acquire).checked_sub(1) else {
+        let Some(expected) = self.durable() else {
             return Ok(None);
         };
         if bound >= expected {
@@ -259,6 +256,11 @@ impl EtcdHolder {
         }
     }
 
+    /// The mark's key.
+    pub(crate) fn mark_place(&self) -> String {
+        self.mark_key.clone()
+    }
+
     pub(crate) fn describe(&self) -> String {
         format!(
             "etcd {} (hwm {}, lease {:x})",
@@ -266,6 +268,10 @@ impl EtcdHolder {
             self.mark_key,
             self.lease.id()
         )
+    }
+
+    fn durable(&self) -> Option<u64> {
+        *lock_durable(&self.durable)
     }
 
     /// Revokes the lease: the slot key is deleted at once and the slot is free. The mark stays
@@ -279,6 +285,13 @@ impl EtcdHolder {
         } = self;
         lease.revoke(&client, options.request_timeout).await
     }
+}
+
+fn lock_durable(durable: &Mutex<Option<u64>>) -> std::sync::MutexGuard<'_, Option<u64>> {
+    // A plain value written in one step; a panic elsewhere cannot leave it torn.
+    durable
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Records an answer's header in the memory; an answer that breaks the store's history fails

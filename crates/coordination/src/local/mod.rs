@@ -166,6 +166,11 @@ impl LocalHolder {
         self.previous
     }
 
+    /// The mark's file.
+    pub(crate) fn mark_place(&self) -> String {
+        self.high_water.path().display().to_string()
+    }
+
     pub(crate) fn describe(&self) -> String {
         format!(
             "{} (hwm {})",

@@ -14,6 +14,7 @@ use crate::backend::{Backend, ClaimContext, Holder};
 use crate::error::CoordError;
 use crate::identity::HolderIdentity;
 use crate::status::NodePhase;
+use crate::window::extension;
 
 /// The window keeper's context: what it needs to extend the window and to claim a slot again.
 pub(super) struct Keeper {
@@ -37,6 +38,7 @@ impl Keeper {
     ) -> Option<Holder> {
         let Keeper { shared, config, .. } = &self;
         let window_ticks = config.window.window_ticks(config.layout.unit_ms());
+        let max_tick = config.layout.max_tick();
         loop {
             tokio::select! {
                 _ = stopped.changed() => return Some(holder),
@@ -56,12 +58,12 @@ impl Keeper {
             }
 
             let generator = shared.generator.load_full();
-            let clock = generator.clock_tick();
-            let ceiling = generator.ceiling().unwrap_or(0);
-            if ceiling >= clock + window_ticks / 2 {
+            let ceiling = generator.ceiling();
+            let Some(target) = extension(generator.clock_tick(), ceiling, window_ticks, max_tick)
+            else {
                 continue;
-            }
-            match persist_timed(&holder, clock + window_ticks, config.window.window / 2).await {
+            };
+            match persist_timed(&holder, target, config.window.window / 2).await {
                 Ok(mark) => {
                     // Remembered before the generator may use it, so the memory is never
                     // below a ceiling the generator had.
@@ -81,7 +83,7 @@ impl Keeper {
                     let mut tracked = lock(&shared.tracked);
                     tracked.persist_failures += 1;
                     if tracked.last_error.is_none() {
-                        tracing::warn!(error = %e, ceiling_tick = ceiling, "cannot persist the high-water mark; serving until the ceiling");
+                        tracing::warn!(error = %e, ceiling_tick = ?ceiling, "cannot persist the high-water mark; serving until the ceiling");
                     }
                     tracked.last_error = Some(e.to_string());
                 }

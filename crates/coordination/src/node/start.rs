@@ -7,8 +7,8 @@ use snowdrift::{IdGenerator, Layout};
 
 use crate::backend::Holder;
 use crate::error::CoordError;
-use crate::floor::{claim_floor, FloorInputs, FloorSource};
-use crate::window::WindowConfig;
+use crate::floor::{claim_floor, FloorError, FloorInputs, FloorSource};
+use crate::window::{first_mark, WindowConfig};
 
 /// A generator started inside its first persisted window.
 pub(super) struct Started {
@@ -32,9 +32,21 @@ pub(super) async fn start_generator(
         remembered_ceiling: remembered,
         layout,
     })
-    .map_err(|e| CoordError::CorruptState {
-        path: holder.describe().into(),
-        reason: e.to_string(),
+    .map_err(|e| {
+        let (datacenter, machine) = holder.slot();
+        match e {
+            FloorError::MarkBeyondLayout { mark, max_tick } => CoordError::CorruptMark {
+                datacenter,
+                machine,
+                place: holder.mark_place(),
+                mark,
+                max_tick,
+            },
+            FloorError::Overflow { .. } => CoordError::CorruptState {
+                path: holder.describe().into(),
+                reason: format!("slot datacenter {datacenter} machine {machine}: {e}"),
+            },
+        }
     })?;
     let (floor, floor_source) = (decided.tick, decided.source);
     let max_wait = decided.max_wait(window.startup_max_wait, layout);
@@ -75,7 +87,13 @@ pub(super) async fn start_generator(
         }
     }
 
-    let target = generator.clock_tick().max(floor) + window.window_ticks(layout.unit_ms());
+    let window_ticks = window.window_ticks(layout.unit_ms());
+    let target = first_mark(
+        generator.clock_tick(),
+        floor,
+        window_ticks,
+        layout.max_tick(),
+    );
     let high_water = persist_timed(holder, target, window.window).await?;
     generator.raise_ceiling(high_water)?;
     Ok(Started {
