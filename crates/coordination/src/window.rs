@@ -6,6 +6,8 @@
 
 use std::time::Duration;
 
+use snowdrift::Layout;
+
 /// How a node keeps its issuing window ahead of the clock.
 ///
 /// The node persists `hwm = now + window`, raises the generator's ceiling to it, and extends it
@@ -48,6 +50,14 @@ impl WindowConfig {
     /// Checks the settings make sense together. An error names the field at fault
     /// ([`crate::CoordError::Setting`]).
     ///
+    /// The window must be at least twice the check interval (the keeper extends it when half
+    /// is left, and looks once per interval) and **at most the start-up wait**: after a crash
+    /// the slot's mark stays up to a window ahead of the clock, and a restart waits for the
+    /// clock to pass it for at most `startup_max_wait`, so a longer window would make the
+    /// restart fail. The bounds that need the layout or the backend are in
+    /// [`WindowConfig::validate_for_layout`] and [`crate::EtcdOptions::validate_window`];
+    /// [`crate::NodeConfig::validate`] runs them all.
+    ///
     /// ```
     /// use std::time::Duration;
     /// use snowdrift_coordination::{CoordError, WindowConfig};
@@ -55,27 +65,89 @@ impl WindowConfig {
     /// let config = WindowConfig { window: Duration::from_millis(150), ..WindowConfig::default() };
     /// let err = config.validate().unwrap_err();
     /// assert!(matches!(err, CoordError::Setting { setting: "window", .. }), "{err}");
+    /// // An hour's window with the default 5 s start-up wait: a restart after a crash would
+    /// // refuse for up to an hour.
+    /// let config = WindowConfig { window: Duration::from_secs(3600), ..WindowConfig::default() };
+    /// assert!(config.validate().unwrap_err().to_string().contains("start-up wait"));
     /// ```
     pub fn validate(&self) -> Result<(), crate::CoordError> {
         let invalid = |setting, reason| Err(crate::CoordError::Setting { setting, reason });
+        let show = |duration| humantime::format_duration(duration);
         if self.check_interval.is_zero() {
             return invalid("check_interval", "must be above zero".to_string());
         }
         // The keeper extends the window when half of it is left, and looks once per interval.
-        let least = (self.check_interval * 2).max(Duration::from_millis(10));
+        let least = self
+            .check_interval
+            .saturating_mul(2)
+            .max(Duration::from_millis(10));
         if self.window < least {
             return invalid(
                 "window",
                 format!(
                     "must be at least {} (twice the {} interval at which it is checked and \
                      extended), got {}",
-                    humantime::format_duration(least),
-                    humantime::format_duration(self.check_interval),
-                    humantime::format_duration(self.window)
+                    show(least),
+                    show(self.check_interval),
+                    show(self.window)
+                ),
+            );
+        }
+        if self.window > self.startup_max_wait {
+            return invalid(
+                "window",
+                format!(
+                    "must be at most the start-up wait (--startup-max-wait, {}): after a crash \
+                     the slot's mark stays up to one window ahead of the clock, and a restart \
+                     waits at most the start-up wait for the clock to pass it; got {}. Use a \
+                     shorter window, or a longer start-up wait with it",
+                    show(self.startup_max_wait),
+                    show(self.window)
                 ),
             );
         }
         Ok(())
+    }
+
+    /// Checks the window fits `layout` at `now_unix_ms`: a mark persisted now, a window
+    /// ahead of the clock, must not lie past the layout's last tick. (The keeper never
+    /// persists past it in any case; this refuses a window that could only run into it.)
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use snowdrift::Layout;
+    /// use snowdrift_coordination::WindowConfig;
+    ///
+    /// let layout = Layout::default();
+    /// let now = layout.epoch_ms() + 1_000;
+    /// WindowConfig::default().validate_for_layout(&layout, now)?;
+    /// let endless = WindowConfig { window: Duration::from_secs(200_000 * 86_400), ..WindowConfig::default() };
+    /// assert!(endless.validate_for_layout(&layout, now).is_err());
+    /// # Ok::<(), snowdrift_coordination::CoordError>(())
+    /// ```
+    pub fn validate_for_layout(
+        &self,
+        layout: &Layout,
+        now_unix_ms: u64,
+    ) -> Result<(), crate::CoordError> {
+        let unit_ms = layout.unit_ms().max(1);
+        let now_tick = crate::floor::tick_of(now_unix_ms, layout);
+        let left_ticks = layout.max_tick().saturating_sub(now_tick);
+        if self.window_ticks(unit_ms) <= left_ticks {
+            return Ok(());
+        }
+        // Whole seconds: the precision a person acts on.
+        let left = Duration::from_secs(left_ticks.saturating_mul(unit_ms) / 1000);
+        Err(crate::CoordError::Setting {
+            setting: "window",
+            reason: format!(
+                "reaches past the end of the layout's time, {} from now: a mark a window ahead \
+                 of the clock would lie past the layout's last tick (tick {}); got {}",
+                humantime::format_duration(left),
+                layout.max_tick(),
+                humantime::format_duration(self.window)
+            ),
+        })
     }
 }
 

@@ -149,8 +149,14 @@ async fn etcd_writes_per_second_per_node_for_the_window() {
         let client = client(&etcd.endpoint()).await;
         for window_s in [1u64, 2, 10] {
             let cluster = format!("writes-{window_s}");
-            let (options, mut config) = defaults(&etcd.endpoint(), &cluster);
+            let (mut options, mut config) = defaults(&etcd.endpoint(), &cluster);
             config.window.window = Duration::from_secs(window_s);
+            // The validators want the window at most the start-up wait and below the TTL.
+            config.window.startup_max_wait =
+                config.window.startup_max_wait.max(config.window.window);
+            if options.lease_ttl <= config.window.window {
+                options = options.with_lease_ttl(Duration::from_secs(window_s + 5));
+            }
             let node = Node::start(Backend::Etcd(options), config).await.unwrap();
             let key = format!("/snowdrift/{cluster}/hwm/0/{}", node.status().machine);
             let mut kv = client.kv_client();

@@ -45,6 +45,9 @@ impl std::str::FromStr for ClockSkewPolicy {
     }
 }
 
+/// The longest lease etcd grants (its `MaxLeaseTTL`, 9 000 000 000 s).
+const MAX_LEASE_TTL: Duration = Duration::from_secs(9_000_000_000);
+
 /// Settings of the etcd backend.
 ///
 /// ```
@@ -149,7 +152,22 @@ impl EtcdOptions {
                 ),
             );
         }
-        if self.safety_margin.is_zero() || self.safety_margin * 2 > self.lease_ttl {
+        if self.lease_ttl > MAX_LEASE_TTL {
+            return invalid(
+                "lease_ttl",
+                format!(
+                    "the lease TTL must be at most {} (etcd's largest), got {}",
+                    humantime::format_duration(MAX_LEASE_TTL),
+                    humantime::format_duration(self.lease_ttl)
+                ),
+            );
+        }
+        if self.safety_margin.is_zero()
+            || self
+                .safety_margin
+                .checked_mul(2)
+                .is_none_or(|twice| twice > self.lease_ttl)
+        {
             return invalid(
                 "safety_margin",
                 format!(
@@ -165,6 +183,39 @@ impl EtcdOptions {
             );
         }
         Ok(())
+    }
+
+    /// Checks the node's window against the lease: it must be shorter than the lease TTL. A
+    /// crashed holder's slot is free again a TTL after its last renewal, and its mark is at
+    /// most a window ahead of its clock at its last extension, so with a shorter window the
+    /// clock has (nearly) passed that mark when another node takes the slot over, and the
+    /// takeover does not wait for it. An error names the `window` field.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use snowdrift_coordination::{CoordError, EtcdOptions};
+    ///
+    /// let options = EtcdOptions::new(vec!["http://127.0.0.1:2379".into()], "prod", 1);
+    /// options.validate_window(Duration::from_secs(2))?;
+    /// let err = options.validate_window(Duration::from_secs(10)).unwrap_err();
+    /// assert!(matches!(err, CoordError::Setting { setting: "window", .. }), "{err}");
+    /// # Ok::<(), CoordError>(())
+    /// ```
+    pub fn validate_window(&self, window: Duration) -> Result<(), CoordError> {
+        if window < self.lease_ttl {
+            return Ok(());
+        }
+        Err(CoordError::Setting {
+            setting: "window",
+            reason: format!(
+                "with etcd the window must be shorter than the lease TTL (--lease-ttl, {}): a \
+                 crashed node's slot is taken over a TTL after its last renewal, and its mark \
+                 is at most a window ahead of its clock, so a shorter window has passed by then; \
+                 got {}",
+                humantime::format_duration(self.lease_ttl),
+                humantime::format_duration(window)
+            ),
+        })
     }
 
     /// How often the lease is renewed: a third of the time the node may go without renewing

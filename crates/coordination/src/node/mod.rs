@@ -66,6 +66,48 @@ impl NodeConfig {
             advertise: Vec::new(),
         }
     }
+
+    /// Checks every setting a node on `backend` will use, as [`Node::start`] does before it
+    /// touches anything: the window's own rules ([`WindowConfig::validate`]), the window
+    /// against the layout's end now ([`WindowConfig::validate_for_layout`]), and for etcd the
+    /// backend's options and the window against the lease TTL
+    /// ([`crate::EtcdOptions::validate_window`]). An error names the field at fault
+    /// ([`CoordError::Setting`]), so a caller can name the flag or key it came from.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use snowdrift_coordination::{Backend, CoordError, EtcdOptions, NodeConfig, WindowConfig};
+    ///
+    /// let etcd = Backend::Etcd(EtcdOptions::new(vec!["http://127.0.0.1:2379".into()], "prod", 1));
+    /// let mut config = NodeConfig::new(snowdrift::Layout::default());
+    /// config.validate(&etcd)?;
+    /// config.window = WindowConfig {
+    ///     window: Duration::from_secs(12),
+    ///     startup_max_wait: Duration::from_secs(12),
+    ///     ..WindowConfig::default()
+    /// };
+    /// // Not below the 10 s lease TTL.
+    /// let err = config.validate(&etcd).unwrap_err();
+    /// assert!(matches!(err, CoordError::Setting { setting: "window", .. }), "{err}");
+    /// # Ok::<(), CoordError>(())
+    /// ```
+    pub fn validate(&self, backend: &Backend) -> Result<(), CoordError> {
+        self.validate_at(backend, crate::identity::unix_ms_now())
+    }
+
+    /// [`NodeConfig::validate`] with the clock's reading given, in Unix milliseconds.
+    pub fn validate_at(&self, backend: &Backend, now_unix_ms: u64) -> Result<(), CoordError> {
+        self.window.validate()?;
+        self.window.validate_for_layout(&self.layout, now_unix_ms)?;
+        match backend {
+            Backend::Local(_) => Ok(()),
+            #[cfg(feature = "etcd")]
+            Backend::Etcd(options) => {
+                options.validate()?;
+                options.validate_window(self.window.window)
+            }
+        }
+    }
 }
 
 /// A generator that holds a slot and keeps its window persisted.
@@ -145,7 +187,7 @@ impl Node {
     /// Claims a slot, waits (bounded) for the clock to pass the slot's persisted mark, persists
     /// the first window and starts keeping it. The node can issue IDs when this returns.
     pub async fn start(backend: Backend, config: NodeConfig) -> Result<Node, CoordError> {
-        config.window.validate()?;
+        config.validate(&backend)?;
         let me = HolderIdentity::of_this_process(config.advertise.clone());
         let context = ClaimContext {
             window: config.window.window,

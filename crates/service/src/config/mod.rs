@@ -264,6 +264,53 @@ mod tests {
     }
 
     #[test]
+    fn a_window_with_no_upper_bound_is_refused_saying_the_rule() {
+        let etcd = [
+            "--coordinator",
+            "etcd",
+            "--etcd-endpoints",
+            "http://127.0.0.1:1",
+            "--cluster",
+            "c",
+        ];
+        let with = |base: &[&'static str], extra: &[&'static str]| {
+            let all: Vec<&str> = base.iter().chain(extra).copied().collect();
+            serve_args(&all)
+        };
+        for (args, needles) in [
+            // A restart after a crash would refuse for an hour.
+            (
+                with(&[], &["--window", "1h"]),
+                &["--window 1h", "start-up wait", "--startup-max-wait"][..],
+            ),
+            // A mark past the layout's end, even with the start-up wait to match.
+            (
+                with(
+                    &[],
+                    &["--window", "200000d", "--startup-max-wait", "200000d"],
+                ),
+                &["--window 547years", "end of the layout's time"][..],
+            ),
+            // Not below the lease TTL with etcd.
+            (
+                with(&etcd, &["--window", "10s", "--startup-max-wait", "10s"]),
+                &["--window 10s", "lease TTL", "--lease-ttl"][..],
+            ),
+        ] {
+            let err = load(&args, env(&[])).unwrap_err().to_string();
+            for needle in needles {
+                assert!(err.contains(needle), "{needle:?} missing from: {err}");
+            }
+        }
+        assert!(load(
+            &with(&etcd, &["--window", "9s", "--startup-max-wait", "9s"]),
+            env(&[])
+        )
+        .is_ok());
+        assert!(load(&with(&[], &["--window", "5s"]), env(&[])).is_ok());
+    }
+
+    #[test]
     fn etcd_settings_are_checked_by_the_etcd_validator() {
         let base = [
             "--coordinator",

@@ -2,8 +2,8 @@
 //! (`--print-config` included).
 //!
 //! Each check is the owning layer's own validator: the core's layout and generator builder,
-//! [`snowdrift_coordination::WindowConfig::validate`] and
-//! [`snowdrift_coordination::EtcdOptions::validate`], run on the very options `serve` will use.
+//! [`snowdrift_coordination::NodeConfig::validate`] (the window's rules, the layout's end, the
+//! etcd options and the lease TTL), run on the very options `serve` will use.
 //! This file only turns their answers into errors that name the flag, variable or key the user
 //! wrote, with its value.
 
@@ -11,7 +11,7 @@ use snowdrift::{Error as CoreError, IdGenerator};
 use snowdrift_coordination::CoordError;
 
 use super::settings::ServeConfig;
-use super::values::{CoordinatorKind, MachineChoice};
+use super::values::MachineChoice;
 use super::{ConfigError, Loaded};
 
 impl Loaded {
@@ -45,16 +45,12 @@ impl Loaded {
                 format!("use 1..={most}, the most one reservation of this layout can hold"),
             ));
         }
+        // The window against the start-up wait, the layout's end and (etcd) the lease TTL,
+        // and the etcd options: the checks `Node::start` makes, run here so they name flags.
         config
-            .window_config()
-            .validate()
+            .node_config(Vec::new())
+            .validate(&config.backend())
             .map_err(|err| self.option_error(err))?;
-        if config.coordinator == CoordinatorKind::Etcd {
-            config
-                .etcd_options()
-                .validate()
-                .map_err(|err| self.option_error(err))?;
-        }
         Ok(())
     }
 
