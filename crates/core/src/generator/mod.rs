@@ -360,6 +360,33 @@ impl<C: Clock> IdGenerator<C> {
         Duration::from_millis(behind * u64::from(self.unit_ms))
     }
 
+    /// Whether a call made now could issue an ID within its bounds: `Ok(wait)` with how long
+    /// [`IdGenerator::next_id`] would wait (zero: at once; never more than `max_wait`), or the
+    /// error it would return ([`Error::Fenced`], [`Error::CeilingReached`],
+    /// [`Error::LayoutExhausted`], [`Error::ClockBehind`], [`Error::SequenceExhausted`]).
+    /// Reserves nothing and never sleeps: this is the generator's own judgement of readiness,
+    /// with the bounds it applies to every call, for health checks.
+    ///
+    /// A state ahead of the clock by borrowed lead or by blocks is ready as long as the wait
+    /// for it stays within `max_wait`, as the call itself would be.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use snowdrift::{clock::ManualClock, IdGenerator, Layout};
+    /// let layout = Layout::default();
+    /// let clock = ManualClock::frozen(layout.epoch_ms() + 7);
+    /// let generator = IdGenerator::builder(layout).clock(clock).build()?;
+    /// assert_eq!(generator.issue_wait()?, Duration::ZERO);
+    /// generator.next_ids(4096)?; // tick 7 is full: the next ID waits one tick
+    /// assert_eq!(generator.issue_wait()?, Duration::from_millis(1));
+    /// generator.fence();
+    /// assert_eq!(generator.issue_wait().unwrap_err().code(), "fenced");
+    /// # Ok::<(), snowdrift::Error>(())
+    /// ```
+    pub fn issue_wait(&self) -> Result<Duration> {
+        self.peek()
+    }
+
     /// Times a call slept because a tick's sequence was used up.
     pub fn exhaustion_waits(&self) -> u64 {
         self.exhaustion_waits.load(Ordering::Relaxed)

@@ -151,6 +151,33 @@ impl<C: Clock> IdGenerator<C> {
         }
     }
 
+    /// What an attempt for one ID would answer now, without reserving anything: `Ok(zero)` for
+    /// Ready, `Ok(wait)` for Pending with the wait until its tick, or the error it would
+    /// return. The same checks, in the same order, as [`IdGenerator::try_reserve`].
+    pub(super) fn peek(&self) -> Result<Duration> {
+        let shift = self.sequence_bits;
+        let lead = u64::from(self.max_lead_ticks);
+        let now_ms = self.clock.now_ms();
+        let now = self.tick_of_ms(now_ms);
+        let current = self.state.load(Ordering::Acquire);
+        let control = self.control.load(Ordering::Acquire);
+        let limit = control >> 1;
+        // The tick the next ID would have: the clock's, or the state's when it is ahead.
+        let tick = (current >> shift).max(now);
+        if tick >= limit {
+            return Err(self.outside_window(control));
+        }
+        let usable_from = (current >> shift).saturating_sub(lead);
+        if usable_from <= now {
+            return Ok(Duration::ZERO);
+        }
+        let wait_ms = self.unix_ms_of(usable_from).saturating_sub(now_ms);
+        if wait_ms > u64::from(self.max_wait_ms) {
+            return Err(self.wait_refusal(usable_from, now_ms, now_ms));
+        }
+        Ok(Duration::from_millis(wait_ms))
+    }
+
     /// The answer for values reserved from `first` whose last one needs the clock at
     /// `ready_tick`: Ready if the clock has got there since it was read, Held if it will
     /// within `max_wait`, otherwise an error (the values are burned).
