@@ -57,8 +57,10 @@ pub struct NodeStatus {
     pub headroom_ticks: i64,
     /// Whether the generator was fenced.
     pub fenced: bool,
-    /// Whether IDs can be issued now.
+    /// Whether IDs can be issued now, or within the generator's bounded wait.
     pub ready: bool,
+    /// Why not, when not ready: which condition failed.
+    pub not_ready: Option<NotReady>,
     /// What the node is doing.
     pub phase: NodePhase,
     /// The lease, for leased backends.
@@ -78,6 +80,19 @@ pub struct NodeStatus {
     pub store_resets: u64,
     /// The last of them.
     pub last_store_reset: Option<StoreReset>,
+}
+
+/// Why a node is not ready: which condition of "can issue now, or within its bounded wait"
+/// failed. Shown by `/readyz` and in `NodeStatus`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotReady {
+    /// A stable code: `reclaiming` or `stopped` (the node's phase), or the code of the error
+    /// a call would get now: `fenced`, `ceiling_reached` (the window ran out: the mark could
+    /// not be extended in time), `layout_exhausted`, `clock_behind` or `sequence_exhausted`
+    /// (the wait would pass `max_wait`).
+    pub reason: &'static str,
+    /// What failed, for people.
+    pub detail: String,
 }
 
 /// A reset of the coordination store this node detected: the store lost its data, was rolled

@@ -138,9 +138,13 @@ impl App {
     /// Why the node is not ready, as an error to answer with.
     pub fn not_ready(&self) -> ServiceError {
         let status = self.inner.node.status();
-        let reason = status
-            .last_error
-            .unwrap_or_else(|| format!("phase {:?}, fenced {}", status.phase, status.fenced));
+        // The condition that failed, from the node; a node that turned ready since the
+        // probe asked can only point at its last coordination error, if any.
+        let reason = match (status.not_ready, status.last_error) {
+            (Some(not_ready), _) => format!("{} ({})", not_ready.detail, not_ready.reason),
+            (None, Some(error)) => error,
+            (None, None) => "it became ready again while answering".to_string(),
+        };
         ServiceError::unavailable(
             "not_ready",
             format!("this node cannot issue IDs now: {reason}"),

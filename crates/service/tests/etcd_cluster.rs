@@ -362,7 +362,14 @@ fn with_etcd_down_nodes_serve_to_their_ceiling_then_503_then_recover() {
     eprintln!("served for {refused:?} after etcd was killed (window 1 s), then 503");
     // The window is 1 s; the rest is slack for a loaded 2-core machine.
     assert!(refused <= Duration::from_millis(2500), "{refused:?}");
-    assert_eq!(get(&server.url("/readyz")).0, 503);
+    // Not ready, saying which condition failed (the window ran out) and its cause.
+    let (status, _, body) = get(&server.url("/readyz"));
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("ceiling_reached"), "{body}");
+    assert!(
+        body.contains("the last attempt to extend it failed"),
+        "{body}"
+    );
 
     runtime.block_on(etcd.start_again()).unwrap();
     let restarted = Instant::now();

@@ -25,6 +25,7 @@
 //! claim; `keeper.rs` the keeper task of step 4, with fencing and reclaiming.
 
 mod keeper;
+mod readiness;
 mod start;
 
 use std::collections::BTreeMap;
@@ -255,10 +256,12 @@ impl Node {
         self.shared.layout
     }
 
-    /// Whether IDs can be issued now: serving, not fenced, inside the window, clock not behind.
+    /// Whether IDs can be issued now, or within the generator's bounded wait: serving, and
+    /// the generator's own judgement ([`IdGenerator::issue_wait`]) finds the window open and
+    /// the wait within `max_wait`. [`NodeStatus::not_ready`] says why not.
     pub fn is_ready(&self) -> bool {
         let phase = lock(&self.shared.tracked).phase;
-        ready(phase, &self.shared.generator.load())
+        readiness::judge(phase, self.shared.generator.load().issue_wait(), None).is_ok()
     }
 
     /// A snapshot for operators.
@@ -269,6 +272,11 @@ impl Node {
             (store.resets, store.last_reset.clone())
         };
         let generator = self.shared.generator.load();
+        let readiness = readiness::judge(
+            tracked.phase,
+            generator.issue_wait(),
+            tracked.last_error.as_deref(),
+        );
         let clock_tick = generator.clock_tick();
         let ceiling = generator.ceiling();
         NodeStatus {
@@ -285,7 +293,8 @@ impl Node {
             clock_lag_ms: generator.clock_lag().as_millis() as u64,
             headroom_ticks: ceiling.map_or(-(clock_tick as i64), |c| c as i64 - clock_tick as i64),
             fenced: generator.is_fenced(),
-            ready: ready(tracked.phase, &generator),
+            ready: readiness.is_ok(),
+            not_ready: readiness.err(),
             phase: tracked.phase,
             lease: tracked.lease,
             persist_failures: tracked.persist_failures,
@@ -355,15 +364,6 @@ impl Drop for Node {
         // locks drop with the holder). A leased slot simply expires.
         let _ = self.stop.send(true);
     }
-}
-
-/// Whether `generator` can issue now: serving, not fenced, inside its window, clock not behind.
-fn ready(phase: NodePhase, generator: &IdGenerator) -> bool {
-    let clock = generator.clock_tick();
-    phase == NodePhase::Serving
-        && !generator.is_fenced()
-        && generator.ceiling().is_some_and(|ceiling| ceiling >= clock)
-        && generator.next_tick() <= clock.saturating_add(1)
 }
 
 fn lock(tracked: &Mutex<Tracked>) -> MutexGuard<'_, Tracked> {
