@@ -16,12 +16,11 @@
 mod common;
 
 use std::collections::HashSet;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{client, get, get_json, run, Server, ServerBuilder};
+use common::{client, get, get_json, libfaketime, run, Server, ServerBuilder};
 use snowdrift_coordination::testing::EtcdServer;
 
 /// Starts a real etcd for one test (the harness itself is async).
@@ -270,19 +269,6 @@ fn a_node_killed_with_9_is_replaced_above_its_mark_after_the_ttl() {
     assert!(after
         .iter()
         .all(|id| parts(*id).0 > old_mark && *id > old_top));
-}
-
-/// Where Debian's faketime package puts the multi-threaded preload library.
-fn libfaketime() -> PathBuf {
-    [
-        "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1",
-        "/usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1",
-        "/usr/lib/faketime/libfaketimeMT.so.1",
-    ]
-    .iter()
-    .map(PathBuf::from)
-    .find(|path| path.exists())
-    .expect("libfaketime is missing: apt-get install faketime (scripts/test installs it)")
 }
 
 #[test]
