@@ -8,10 +8,13 @@
 //!    holders of a lost incarnation may still issue) and the highest ceiling this node ever
 //!    held on the slot ([`crate::floor`]). A clock behind the floor is waited for, up to
 //!    `startup_max_wait`, or start-up fails saying how far behind it is and why.
-//! 3. **Persist** `hwm' = now + window` (fsync, or an acknowledged etcd transaction that checks
-//!    ownership), and only then **raise** the generator's ceiling to `hwm'`.
-//! 4. When less than half the window is left, go to 3. If persisting fails, the generator keeps
-//!    issuing up to the old ceiling and then refuses (HTTP 503) until a write succeeds.
+//! 3. **Persist** `hwm' = now + window`, never past the layout's last tick
+//!    ([`crate::window::first_mark`]; fsync, or an acknowledged etcd transaction that checks
+//!    ownership), and only then **raise** the generator's ceiling to the mark that write made
+//!    durable. The local backend has one write in flight per slot and never abandons it.
+//! 4. When less than half the window is left ([`crate::window::extension`]), go to 3. If
+//!    persisting fails, the generator keeps issuing up to the old ceiling and then refuses
+//!    (HTTP 503) until a write succeeds.
 //! 5. At a **clean shutdown** the generator is fenced, which returns an exact bound on every
 //!    tick it issued or will still issue, and the mark is lowered to it under the ownership
 //!    check (and only if it is still the mark this holder last wrote), so a restart starts at
@@ -22,7 +25,8 @@
 //! above that mark, whatever the clocks or the lease timing do.
 //!
 //! Code: this file holds the handle, its status and the shutdown; `start.rs` steps 2 and 3 of a
-//! claim; `keeper.rs` the keeper task of step 4, with fencing and reclaiming.
+//! claim; `keeper.rs` the keeper task of step 4, with fencing and reclaiming; `readiness.rs`
+//! the judgement of whether the node can issue now or within its bounded wait.
 
 mod keeper;
 mod readiness;
