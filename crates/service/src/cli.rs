@@ -76,6 +76,13 @@ Examples:
   snowdrift fetch --endpoint grpc://10.0.0.1:9090,grpc://10.0.0.2:9090 -n 100000 > ids.txt
   snowdrift fetch --endpoint http://127.0.0.1:8080";
 
+const HEALTHCHECK_EXAMPLES: &str = "\
+Exit code 0 when the node answers 200, 1 otherwise (with the node's reason on stderr).
+
+Examples:
+  snowdrift healthcheck                    # /readyz at $SNOWDRIFT_HTTP, or 127.0.0.1:8080
+  snowdrift healthcheck --url http://127.0.0.1:8080/healthz --timeout 1s";
+
 const LAYOUT_EXAMPLES: &str = "\
 Examples:
   snowdrift layout                         # the default, 41/5/5/12 from 2021-01-01
@@ -118,6 +125,22 @@ pub enum Command {
     /// Print IDs fetched from running snowdrift nodes (gRPC or HTTP, with failover).
     #[command(after_help = FETCH_EXAMPLES)]
     Fetch(FetchArgs),
+    /// Exit 0 when a node answers ready (`GET /readyz` is 200), for images without curl.
+    #[command(after_help = HEALTHCHECK_EXAMPLES)]
+    Healthcheck(HealthcheckArgs),
+}
+
+/// Flags of `snowdrift healthcheck`.
+#[derive(Debug, Clone, Args)]
+pub struct HealthcheckArgs {
+    /// The URL to ask. Default: `/readyz` on the address in `SNOWDRIFT_HTTP` (`0.0.0.0` and
+    /// `[::]` mean this host, so loopback), else http://127.0.0.1:8080/readyz.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+
+    /// How long to wait for the answer, e.g. 3s or 500ms.
+    #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = humantime::parse_duration)]
+    pub timeout: Duration,
 }
 
 /// The `snowdrift cluster` commands.

@@ -1,7 +1,7 @@
 //! # snowdrift-service
 //!
 //! The `snowdrift` command: a service that hands out IDs over HTTP/JSON, gRPC and the Redis
-//! protocol (`serve`), and tools for people (`gen`, `decode`, `layout`, `fetch`,
+//! protocol (`serve`), and tools for people (`gen`, `decode`, `layout`, `fetch`, `healthcheck`,
 //! `cluster status`). It builds on the core crate (`snowdrift`), which makes and decodes IDs,
 //! and on `snowdrift-coordination`, which claims a worker slot and persists the high-water mark
 //! that keeps IDs unique across restarts.

@@ -8,6 +8,7 @@ pub mod cluster;
 pub mod decode;
 pub mod fetch;
 pub mod gen;
+pub mod healthcheck;
 pub mod layout;
 pub mod serve;
 
@@ -57,6 +58,7 @@ pub fn dispatch(command: Command) -> Result<(), Failure> {
         Command::Layout(args) => layout::run(&args),
         Command::Cluster(command) => cluster::run(&command),
         Command::Fetch(args) => fetch::run(&args),
+        Command::Healthcheck(args) => healthcheck::run(&args),
     }
 }
 
