@@ -223,6 +223,13 @@ impl App {
             exhaustion_waits: generator.exhaustion_waits(),
             clock: self.inner.clock.events(),
             ready: self.is_ready(),
+            layout_remaining_seconds: self
+                .inner
+                .layout
+                .end_unix_ms()
+                .saturating_sub(self.inner.layout.unix_ms_of_tick(tick))
+                as f64
+                / 1000.0,
         });
     }
 

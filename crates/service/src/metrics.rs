@@ -6,6 +6,14 @@
 //! The recorder has no HTTP listener of its own: `GET /metrics` renders it. Gauges that
 //! describe state rather than events (clock lead, ceiling headroom) are read from the generator
 //! just before each render, by [`crate::app::App::publish_gauges`].
+//!
+//! Every series any crate records is described in [`describe`], so each has its `# HELP` line
+//! and `promtool check metrics` passes on a live node (`crates/service/tests/deploy_metrics.rs`
+//! runs it with both coordinators). The gRPC and RESP request series follow HTTP's scheme
+//! (`snowdrift_<protocol>_requests_total{<call>, status}` and
+//! `snowdrift_<protocol>_request_duration_seconds{<call>}`); they live in [`protocols`].
+
+pub mod protocols;
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -38,6 +46,21 @@ pub const CLOCK_LEAD: &str = "snowdrift_clock_lead_seconds";
 pub const CEILING_HEADROOM: &str = "snowdrift_ceiling_headroom_seconds";
 /// 1 while the node may issue IDs.
 pub const READY: &str = "snowdrift_ready";
+/// Always 1, labelled with the version: joins other series to the build that produced them.
+pub const BUILD_INFO: &str = "snowdrift_build_info";
+/// Time left until the layout's timestamp field runs out.
+pub const LAYOUT_REMAINING: &str = "snowdrift_layout_remaining_seconds";
+/// gRPC calls by method and status code.
+pub const GRPC_REQUESTS: &str = "snowdrift_grpc_requests_total";
+/// gRPC call latency by method.
+pub const GRPC_DURATION: &str = "snowdrift_grpc_request_duration_seconds";
+/// Redis-protocol commands by command and status.
+pub const RESP_REQUESTS: &str = "snowdrift_resp_requests_total";
+/// Redis-protocol command latency by command.
+pub const RESP_DURATION: &str = "snowdrift_resp_request_duration_seconds";
+/// The `status` label of an HTTP request whose client went away before the answer (nginx's
+/// 499, "client closed request"): its IDs, if any, were issued and counted.
+pub const CLIENT_CLOSED: u16 = 499;
 
 /// Latency buckets, in seconds: from 50 µs (an ID from memory) to 10 s (a stuck request).
 const BUCKETS: [f64; 16] = [
@@ -61,6 +84,7 @@ pub fn install() -> PrometheusHandle {
         tracing::warn!("a metrics recorder was already installed; /metrics will be empty");
     }
     describe();
+    gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
     handle
 }
 
@@ -108,6 +132,64 @@ fn describe() {
         "time left in the persisted window (negative: past the ceiling)"
     );
     describe_gauge!(READY, "1 while this node may issue IDs");
+    describe_gauge!(BUILD_INFO, "always 1; the version label names the build");
+    describe_gauge!(
+        LAYOUT_REMAINING,
+        Unit::Seconds,
+        "time left until the layout's timestamp field runs out"
+    );
+    describe_counter!(
+        GRPC_REQUESTS,
+        "gRPC calls by method and status code (OK, UNAVAILABLE, ...)"
+    );
+    describe_histogram!(GRPC_DURATION, Unit::Seconds, "gRPC call latency by method");
+    describe_counter!(
+        RESP_REQUESTS,
+        "Redis-protocol commands by command and status (ok, or the error prefix such as ERR)"
+    );
+    describe_histogram!(
+        RESP_DURATION,
+        Unit::Seconds,
+        "Redis-protocol command latency by command"
+    );
+    describe_gauge!(
+        "snowdrift_resp_connections",
+        "Redis-protocol connections open now"
+    );
+    describe_counter!(
+        "snowdrift_resp_closed_total",
+        "Redis-protocol connections the server closed, by reason"
+    );
+    describe_counter!(
+        "snowdrift_slot_claims_total",
+        "worker slots claimed (more than one after a handover)"
+    );
+    describe_counter!(
+        "snowdrift_slot_losses_total",
+        "worker slots lost (the node fenced itself and claimed again)"
+    );
+    describe_counter!(
+        "snowdrift_etcd_writes_total",
+        "etcd writes by kind: persist, slot_claim, layout_pin, record_replace, lower, \
+         lease_grant, lease_revoke"
+    );
+    describe_counter!(
+        "snowdrift_etcd_errors_total",
+        "failed or timed-out etcd requests by operation"
+    );
+    describe_gauge!(
+        "snowdrift_lease_alive",
+        "1 while the etcd lease is renewed within its deadline"
+    );
+    describe_counter!(
+        "snowdrift_lease_keepalives_total",
+        "successful renewals of the etcd lease"
+    );
+    describe_gauge!(
+        "snowdrift_lease_remaining_seconds",
+        Unit::Seconds,
+        "time left before the node fences itself unless the lease is renewed"
+    );
     describe_histogram!(
         "snowdrift_hwm_persist_seconds",
         Unit::Seconds,
@@ -170,7 +252,8 @@ pub fn issue_failed(code: &'static str) {
 }
 
 /// Records one HTTP request; `route` is its position in the route table
-/// ([`crate::http::table::index`]).
+/// ([`crate::http::table::index`]). A request whose client left before the answer is recorded
+/// with status [`CLIENT_CLOSED`].
 pub fn http_request(route: usize, status: u16, elapsed: Duration) {
     let handles = handles();
     let Some((ok, latency)) = handles.routes.get(route) else {
@@ -198,6 +281,8 @@ pub struct Gauges {
     pub clock: ClockEvents,
     /// Whether the node may issue.
     pub ready: bool,
+    /// Time left until the layout runs out, in seconds.
+    pub layout_remaining_seconds: f64,
 }
 
 /// Publishes [`Gauges`].
@@ -209,4 +294,5 @@ pub fn publish(gauges: &Gauges) {
     counter!(CLOCK_FORWARD).absolute(gauges.clock.forward_steps);
     gauge!(CLOCK_OFFSET).set(gauges.clock.wall_offset_ms as f64 / 1000.0);
     gauge!(READY).set(if gauges.ready { 1.0 } else { 0.0 });
+    gauge!(LAYOUT_REMAINING).set(gauges.layout_remaining_seconds);
 }

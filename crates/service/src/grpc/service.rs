@@ -1,8 +1,11 @@
 //! The `snowdrift.v1.Snowdrift` service: each call reads its request, asks the [`App`], and
 //! shapes the answer. Limits, metrics and error classes are the App's, shared with HTTP and
-//! the Redis protocol; only the mapping to protobuf lives here.
+//! the Redis protocol; only the mapping to protobuf lives here. Every call is counted and
+//! timed by method and status code ([`crate::metrics::protocols`]) in the trait methods, which
+//! wrap the handlers below them.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use snowdrift_wire::v1::snowdrift_server::Snowdrift;
 use snowdrift_wire::v1::{
@@ -16,6 +19,7 @@ use tonic::{Request, Response, Status};
 use super::status::from_service;
 use super::stream;
 use crate::app::App;
+use crate::metrics::protocols;
 use crate::shutdown::Shutdown;
 
 /// Most `StreamIds` calls producing at once; each holds a blocking thread while it runs.
@@ -41,9 +45,64 @@ impl IdService {
     }
 }
 
+/// Counts and times one call that began at `started`, then hands its result on.
+fn observed<T>(
+    method: &'static str,
+    started: Instant,
+    result: Result<T, Status>,
+) -> Result<T, Status> {
+    let code = result
+        .as_ref()
+        .map_or_else(Status::code, |_| tonic::Code::Ok);
+    protocols::grpc_request(method, code, started.elapsed());
+    result
+}
+
 #[tonic::async_trait]
 impl Snowdrift for IdService {
     async fn next_id(
+        &self,
+        request: Request<NextIdRequest>,
+    ) -> Result<Response<NextIdResponse>, Status> {
+        let started = Instant::now();
+        observed("NextId", started, self.handle_next_id(request).await)
+    }
+
+    async fn next_ids(
+        &self,
+        request: Request<NextIdsRequest>,
+    ) -> Result<Response<NextIdsResponse>, Status> {
+        let started = Instant::now();
+        observed("NextIds", started, self.handle_next_ids(request).await)
+    }
+
+    type StreamIdsStream = ReceiverStream<Result<IdBatch, Status>>;
+
+    /// Counted when the stream is accepted or refused; its batches are counted as IDs issued.
+    async fn stream_ids(
+        &self,
+        request: Request<StreamIdsRequest>,
+    ) -> Result<Response<Self::StreamIdsStream>, Status> {
+        let started = Instant::now();
+        observed("StreamIds", started, self.handle_stream_ids(request).await)
+    }
+
+    async fn decode(
+        &self,
+        request: Request<DecodeRequest>,
+    ) -> Result<Response<DecodeResponse>, Status> {
+        let started = Instant::now();
+        observed("Decode", started, self.handle_decode(request).await)
+    }
+
+    async fn info(&self, request: Request<InfoRequest>) -> Result<Response<InfoResponse>, Status> {
+        let started = Instant::now();
+        observed("Info", started, self.handle_info(request).await)
+    }
+}
+
+impl IdService {
+    async fn handle_next_id(
         &self,
         _request: Request<NextIdRequest>,
     ) -> Result<Response<NextIdResponse>, Status> {
@@ -51,7 +110,7 @@ impl Snowdrift for IdService {
         Ok(Response::new(NextIdResponse { id: id.as_u64() }))
     }
 
-    async fn next_ids(
+    async fn handle_next_ids(
         &self,
         request: Request<NextIdsRequest>,
     ) -> Result<Response<NextIdsResponse>, Status> {
@@ -72,12 +131,10 @@ impl Snowdrift for IdService {
         Ok(Response::new(NextIdsResponse { ids }))
     }
 
-    type StreamIdsStream = ReceiverStream<Result<IdBatch, Status>>;
-
-    async fn stream_ids(
+    async fn handle_stream_ids(
         &self,
         request: Request<StreamIdsRequest>,
-    ) -> Result<Response<Self::StreamIdsStream>, Status> {
+    ) -> Result<Response<ReceiverStream<Result<IdBatch, Status>>>, Status> {
         let request = request.into_inner();
         let max_batch = self.app.max_batch();
         // One tick's sequence per message: what the generator makes per tick, so a default
@@ -95,7 +152,7 @@ impl Snowdrift for IdService {
         Ok(Response::new(ReceiverStream::new(receiver)))
     }
 
-    async fn decode(
+    async fn handle_decode(
         &self,
         request: Request<DecodeRequest>,
     ) -> Result<Response<DecodeResponse>, Status> {
@@ -119,7 +176,10 @@ impl Snowdrift for IdService {
         }))
     }
 
-    async fn info(&self, _request: Request<InfoRequest>) -> Result<Response<InfoResponse>, Status> {
+    async fn handle_info(
+        &self,
+        _request: Request<InfoRequest>,
+    ) -> Result<Response<InfoResponse>, Status> {
         let info = self.app.info();
         let json = serde_json::to_string(&info).unwrap_or_default();
         let layout = &info.layout;

@@ -166,9 +166,37 @@ where
         // `poll_ready` readied this very inner service, so it is called without a clone.
         let response = self.inner.call(request);
         Box::pin(async move {
+            // hyper drops this future when the client goes away before the answer; the guard
+            // still counts the request then (its IDs may have been issued already).
+            let mut unanswered = Unanswered {
+                route,
+                started,
+                armed: true,
+            };
             let response = errors::normalize(response.await?, &method, &uri);
+            unanswered.armed = false;
             crate::metrics::http_request(route, response.status().as_u16(), started.elapsed());
             Ok(response)
         })
+    }
+}
+
+/// Counts a request as [`crate::metrics::CLIENT_CLOSED`] if it is dropped before its answer.
+struct Unanswered {
+    route: usize,
+    started: Instant,
+    /// Cleared once the answer is recorded.
+    armed: bool,
+}
+
+impl Drop for Unanswered {
+    fn drop(&mut self) {
+        if self.armed {
+            crate::metrics::http_request(
+                self.route,
+                crate::metrics::CLIENT_CLOSED,
+                self.started.elapsed(),
+            );
+        }
     }
 }

@@ -8,6 +8,7 @@
 //! the substrate's drain deadline bounds that wait.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
@@ -18,6 +19,7 @@ use super::frame::Limits;
 use super::reply::{Reply, Version};
 use crate::app::App;
 use crate::listeners::Incoming;
+use crate::metrics::protocols;
 use crate::shutdown::Shutdown;
 
 /// Connections open now.
@@ -97,7 +99,13 @@ async fn handle<S: AsyncRead + AsyncWrite + Unpin>(mut connection: Connection<S>
     let ended = loop {
         match connection.read_command().await {
             Ok(Next::Command(Ok(command))) => {
-                match command.apply(app, &mut session, connection.output()).await {
+                let started = Instant::now();
+                let index = protocols::resp_command_index(command.name());
+                let mark = connection.output().len();
+                let outcome = command.apply(app, &mut session, connection.output()).await;
+                let error = error_prefix(connection.output().get(mark..).unwrap_or_default());
+                protocols::resp_request(index, error, started.elapsed());
+                match outcome {
                     Outcome::Continue => {
                         if let Err(err) = connection.flush_if_large().await {
                             break err;
@@ -110,7 +118,9 @@ async fn handle<S: AsyncRead + AsyncWrite + Unpin>(mut connection: Connection<S>
                 }
             }
             Ok(Next::Command(Err(refused))) => {
+                let index = protocols::resp_command_index(refused.command());
                 refused.reply(connection.output(), session.version);
+                protocols::resp_request(index, Some("ERR"), Duration::ZERO);
                 if let Err(err) = connection.flush_if_large().await {
                     break err;
                 }
@@ -153,6 +163,21 @@ async fn close<S: AsyncRead + AsyncWrite + Unpin>(
         connection.close().await;
     }
     tracing::debug!(client = session.id, %why, "resp: closing the connection");
+}
+
+/// The prefix of the error reply at the start of `reply` (`ERR`, `NOAUTH`…), or `None` when
+/// the reply is not an error. RESP2 and RESP3 simple errors start with `-`, RESP3 blob errors
+/// with `!`.
+fn error_prefix(reply: &[u8]) -> Option<&str> {
+    let (first, rest) = reply.split_first()?;
+    if *first != b'-' && *first != b'!' {
+        return None;
+    }
+    let end = rest
+        .iter()
+        .position(|b| !b.is_ascii_uppercase())
+        .unwrap_or(rest.len());
+    Some(std::str::from_utf8(rest.get(..end).unwrap_or_default()).unwrap_or("ERR"))
 }
 
 fn why_text(why: &ConnError) -> String {

@@ -41,6 +41,13 @@ macro_rules! commands {
         ];
 
         impl Command {
+            /// The command's name in lower case, as the table and the metrics write it.
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $(Command::$command(_) => $name,)+
+                }
+            }
+
             /// Runs whichever command this is.
             async fn run(self, ctx: &mut Context<'_>) -> Outcome {
                 match self {
@@ -64,6 +71,11 @@ commands! {
     "command" => command::CommandInfo,
     "select" => select::Select,
     "quit" => quit::Quit,
+}
+
+/// Every command's name, lowercase, in the table's order (the metrics' `command` labels).
+pub fn names() -> impl Iterator<Item = &'static str> {
+    TABLE.iter().map(|(name, _)| *name)
 }
 
 /// One command: how it reads its arguments and how it runs.
@@ -123,8 +135,8 @@ pub enum Outcome {
 pub enum Refused {
     /// No command of that name.
     Unknown(String),
-    /// The command's arguments are wrong.
-    Args(ArgError),
+    /// The command's arguments are wrong: the command's name, and what is wrong.
+    Args(&'static str, ArgError),
 }
 
 impl Command {
@@ -141,7 +153,7 @@ impl Command {
         else {
             return Err(Refused::Unknown(String::from_utf8_lossy(name).into_owned()));
         };
-        parse(&mut Args::new(buf, rest, command)).map_err(Refused::Args)
+        parse(&mut Args::new(buf, rest, command)).map_err(|err| Refused::Args(command, err))
     }
 
     /// Runs the command and writes its reply into `out`.
@@ -151,6 +163,14 @@ impl Command {
 }
 
 impl Refused {
+    /// The name of the command refused, as the metrics label it ("unknown" for none).
+    pub fn command(&self) -> &'static str {
+        match self {
+            Refused::Unknown(_) => "unknown",
+            Refused::Args(command, _) => command,
+        }
+    }
+
     /// Writes the `-ERR` reply.
     pub fn reply(&self, out: &mut Vec<u8>, version: Version) {
         let mut reply = Reply::new(out, version);
@@ -160,7 +180,7 @@ impl Refused {
                 let shown: String = name.chars().take(64).collect();
                 reply.error("ERR", &format!("unknown command '{shown}'"));
             }
-            Refused::Args(err) => errors::arguments(&mut reply, err),
+            Refused::Args(_, err) => errors::arguments(&mut reply, err),
         }
     }
 }
