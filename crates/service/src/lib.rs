@@ -49,7 +49,8 @@ pub const EXIT_FAILURE: u8 = 1;
 
 /// Runs the `snowdrift` command line with the given arguments (the first is the program name).
 ///
-/// Errors are printed as one line on stderr. The exit code is 0 on success, 2 for a bad argument
+/// Errors are printed as one line on stderr (a JSON record once `serve` runs with
+/// `--log-format json`). The exit code is 0 on success, 2 for a bad argument
 /// or configuration value, and 1 for a failure at run time.
 pub fn run<I, T>(args: I) -> ExitCode
 where
@@ -63,7 +64,7 @@ where
     match commands::dispatch(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("error: {failure}");
+            logging::fatal(&failure.to_string());
             ExitCode::from(failure.exit_code())
         }
     }
