@@ -93,7 +93,8 @@ impl Session {
 
     fn stop(&mut self) -> Result<(), CoordError> {
         match (self.node.take(), &self.runtime) {
-            (Some(node), Some(runtime)) => runtime.block_on(node.shutdown()),
+            // The report (mark lowered or not) matters to a service's log, not to Python.
+            (Some(node), Some(runtime)) => runtime.block_on(node.shutdown()).map(|_| ()),
             _ => Ok(()),
         }
     }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use snowdrift::clock::SystemClock;
 use snowdrift::{Id, IdBlock, Layout};
-use snowdrift_coordination::{CoordError, Node, NodeStatus};
+use snowdrift_coordination::{CoordError, Node, NodeStatus, Stopped};
 
 use crate::describe::{self, rfc3339_ms, ClockInfo, DecodedId, Info};
 use crate::error::ServiceError;
@@ -234,8 +234,9 @@ impl App {
     }
 
     /// Stops the node: the window keeper stops, the slot is released. Call once every listener
-    /// has stopped; a handle still held elsewhere is waited for briefly.
-    pub async fn shutdown(self) -> Result<(), CoordError> {
+    /// has stopped; a handle still held elsewhere is waited for briefly. The report says what
+    /// became of the slot and its mark.
+    pub async fn shutdown(self) -> Result<Stopped, CoordError> {
         let mut inner = self.inner;
         let deadline = Instant::now() + SHUTDOWN_HANDLE_WAIT;
         loop {

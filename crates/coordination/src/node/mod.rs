@@ -315,8 +315,9 @@ impl Node {
     /// fence returns (so an immediate restart starts at once instead of waiting out the
     /// window), then releases the slot (for etcd: revokes the lease, so the slot is free at
     /// once). If lowering fails the mark stays a window ahead, which is safe: the next holder
-    /// waits for it, as after a crash.
-    pub async fn shutdown(mut self) -> Result<(), CoordError> {
+    /// waits for it, as after a crash. The [`Stopped`] report says which of these happened, so
+    /// the caller's last log line can be true; a failed release is the error.
+    pub async fn shutdown(mut self) -> Result<Stopped, CoordError> {
         let _ = self.stop.send(true);
         let holder = match self.keeper.take() {
             Some(keeper) => keeper
@@ -329,37 +330,67 @@ impl Node {
         // every ID this generator returned or will still return.
         let bound = self.shared.generator.load().fence();
         let Some(holder) = holder else {
-            return Ok(());
+            return Ok(Stopped::NoSlot);
         };
-        if let Some(bound) = bound {
-            // Bounded like the first persist: a hung disk or store must not hang the
-            // shutdown. A write still running then keeps the local slot locked until it ends.
-            let lowering = holder.lower_mark(bound);
-            let lowered = tokio::time::timeout(self.shared.persist_timeout, lowering)
-                .await
-                .unwrap_or_else(|_| {
-                    Err(CoordError::Backend(format!(
-                        "lowering the mark timed out after {:?}",
-                        self.shared.persist_timeout
-                    )))
-                });
-            match lowered {
-                Ok(Some(mark)) => {
-                    lock(&self.shared.tracked).high_water = Some(mark);
-                    tracing::info!(
+        let mark = match bound {
+            None => MarkAtStop::Kept,
+            Some(bound) => {
+                // Bounded like the first persist: a hung disk or store must not hang the
+                // shutdown. A write still running then keeps the local slot locked until it ends.
+                let lowering = holder.lower_mark(bound);
+                let lowered = tokio::time::timeout(self.shared.persist_timeout, lowering)
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(CoordError::Backend(format!(
+                            "lowering the mark timed out after {:?}",
+                            self.shared.persist_timeout
+                        )))
+                    });
+                match lowered {
+                    Ok(Some(mark)) => {
+                        lock(&self.shared.tracked).high_water = Some(mark);
+                        tracing::info!(
                         high_water_tick = mark,
                         "lowered the slot's mark to the last tick issued: a restart starts at once"
                     );
+                        MarkAtStop::Lowered(mark)
+                    }
+                    Ok(None) => MarkAtStop::Kept,
+                    Err(e) => {
+                        tracing::warn!(
+                            error = %e,
+                            "could not lower the slot's mark; the next holder waits until the clock passes it"
+                        );
+                        MarkAtStop::NotLowered(e.to_string())
+                    }
                 }
-                Ok(None) => {}
-                Err(e) => tracing::warn!(
-                    error = %e,
-                    "could not lower the slot's mark; the next holder waits until the clock passes it"
-                ),
             }
-        }
-        holder.release().await
+        };
+        holder.release().await?;
+        Ok(Stopped::Released(mark))
     }
+}
+
+/// What a clean [`Node::shutdown`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stopped {
+    /// The slot was released; what became of its mark.
+    Released(MarkAtStop),
+    /// The node held no slot when it stopped (it had lost one and was claiming again).
+    NoSlot,
+}
+
+/// The slot's persisted mark after a clean shutdown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MarkAtStop {
+    /// Lowered to this tick, the last one issued: a restart starts at once.
+    Lowered(u64),
+    /// Left as it was: nothing to lower (no tick was issued below it, or another write moved
+    /// it). It covers every ID issued.
+    Kept,
+    /// Lowering failed or timed out, for this reason: the mark stays a window ahead, which is
+    /// safe, and the next holder waits until the clock passes it.
+    NotLowered(String),
 }
 
 impl Drop for Node {

@@ -13,7 +13,7 @@
 
 use std::io::Write;
 
-use snowdrift_coordination::{CoordError, Node};
+use snowdrift_coordination::{CoordError, MarkAtStop, Node, Stopped};
 use tokio::task::JoinSet;
 
 use super::Failure;
@@ -97,13 +97,34 @@ async fn serve(
     listeners::drain(&mut tasks, &open, limits.drain).await;
 
     match app.shutdown().await {
-        Ok(()) => tracing::info!("stopped: window persisted, slot released"),
+        Ok(stopped) => log_stopped(&stopped),
         Err(err) => {
             tracing::error!(error = %err, "shutting the node down failed");
             return Err(Failure::Runtime(format!("shutdown: {err}")));
         }
     }
     outcome
+}
+
+/// The last line of a clean stop: what became of the slot and its mark, as it happened.
+fn log_stopped(stopped: &Stopped) {
+    match stopped {
+        Stopped::Released(MarkAtStop::Lowered(tick)) => tracing::info!(
+            high_water_tick = tick,
+            "stopped: mark lowered to the last tick issued and persisted, slot released"
+        ),
+        Stopped::Released(MarkAtStop::Kept) => {
+            tracing::info!("stopped: the persisted mark covers every ID issued, slot released")
+        }
+        Stopped::Released(MarkAtStop::NotLowered(reason)) => tracing::warn!(
+            error = %reason,
+            "stopped: slot released, but the mark could not be lowered: it stays a window \
+             ahead, and the next holder waits until the clock passes it"
+        ),
+        Stopped::NoSlot => {
+            tracing::warn!("stopped: no slot was held (the node was claiming one again)")
+        }
+    }
 }
 
 /// `http=127.0.0.1:8080 grpc=…`: every listener and its bound address.
