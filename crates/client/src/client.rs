@@ -103,7 +103,7 @@ impl Client {
                 .copied()
                 .ok_or_else(|| Error::Unavailable {
                     attempts: 1,
-                    last: "a node answered with no ID".to_string(),
+                    failures: "a node answered with no ID".to_string(),
                     retry_after: None,
                 });
         }
@@ -125,7 +125,7 @@ impl Client {
             if tokio::time::timeout_at(deadline, filled).await.is_err() {
                 return Err(Error::Unavailable {
                     attempts: 0,
-                    last: format!(
+                    failures: format!(
                         "no IDs arrived within {:?} of finding the buffer empty",
                         shared.config.wait_timeout
                     ),

@@ -9,12 +9,13 @@ use std::time::Duration;
 pub enum Error {
     /// No endpoint could issue IDs within the retry budget: every one was unreachable, timed
     /// out, or answered that it cannot issue now. Retrying later may succeed.
-    #[error("no endpoint can issue IDs now ({attempts} attempts): {last}")]
+    #[error("no endpoint can issue IDs now ({attempts} attempts): {failures}")]
     Unavailable {
         /// Requests tried before giving up.
         attempts: u32,
-        /// The last failure, in words.
-        last: String,
+        /// Why: the latest failure of every endpoint that failed, in the configured order
+        /// (`grpc://a:9090: …; http://b:8080: …`), so no endpoint's reason is lost.
+        failures: String,
         /// The wait the last node suggested, if it suggested one.
         retry_after: Option<Duration>,
     },
@@ -37,7 +38,7 @@ impl Error {
     ///
     /// ```
     /// use snowdrift_client::Error;
-    /// let busy = Error::Unavailable { attempts: 3, last: "refused".into(), retry_after: None };
+    /// let busy = Error::Unavailable { attempts: 3, failures: "refused".into(), retry_after: None };
     /// assert!(busy.is_retryable());
     /// assert!(!Error::Config("no endpoints".into()).is_retryable());
     /// ```

@@ -90,7 +90,9 @@ impl Pool {
         let deadline = Instant::now() + self.config.retry_budget;
         let mut backoff = self.config.backoff;
         let mut attempts = 0u32;
-        let mut last = String::from("no endpoint was tried");
+        // Each endpoint's latest failure: when all fail, the error names every reason, not
+        // only the last endpoint's (a typo in one address must not hide behind another's 503).
+        let mut failures: Vec<Option<String>> = vec![None; self.nodes.len()];
         let mut last_wait = None;
         let total = self.nodes.len();
         loop {
@@ -105,7 +107,7 @@ impl Pool {
                 }
                 let left = deadline.saturating_duration_since(Instant::now());
                 if left.is_zero() {
-                    return Err(unavailable(attempts, last, last_wait));
+                    return Err(unavailable(attempts, &failures, last_wait));
                 }
                 attempts += 1;
                 Counters::bump(&stats.requests, 1);
@@ -134,20 +136,20 @@ impl Pool {
                         Counters::bump(&stats.failures, 1);
                         let skip = retry_after.unwrap_or(self.config.down_for);
                         self.mark_down(index, skip.max(self.config.down_for));
-                        last = format!("{}: {message}", node.endpoint);
+                        failures[index] = Some(format!("{}: {message}", node.endpoint));
                         last_wait = retry_after;
                     }
                     Err(Failure::Transport(message)) => {
                         Counters::bump(&stats.failures, 1);
                         self.mark_down(index, self.config.down_for);
-                        last = format!("{}: {message}", node.endpoint);
+                        failures[index] = Some(format!("{}: {message}", node.endpoint));
                     }
                 }
             }
             // Every endpoint failed (or was skipped) this round: pause, then go again.
             let pause = jitter(backoff);
             if Instant::now() + pause >= deadline {
-                return Err(unavailable(attempts, last, last_wait));
+                return Err(unavailable(attempts, &failures, last_wait));
             }
             tokio::time::sleep(pause).await;
             backoff = (backoff * 2).min(self.config.max_backoff);
@@ -155,10 +157,17 @@ impl Pool {
     }
 }
 
-fn unavailable(attempts: u32, last: String, retry_after: Option<Duration>) -> Error {
+/// The error after giving up: every endpoint's latest failure, in the configured order.
+fn unavailable(attempts: u32, failures: &[Option<String>], retry_after: Option<Duration>) -> Error {
+    let failures: Vec<&str> = failures.iter().flatten().map(String::as_str).collect();
+    let failures = if failures.is_empty() {
+        "no endpoint was tried".to_string()
+    } else {
+        failures.join("; ")
+    };
     Error::Unavailable {
         attempts,
-        last,
+        failures,
         retry_after,
     }
 }
