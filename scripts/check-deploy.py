@@ -1,0 +1,333 @@
+#!/usr/bin/env python3
+"""Checks what deploy/ tells snowdrift to do against the real binary, and the files' shapes.
+
+Usage: scripts/check-deploy.py SNOWDRIFT_BIN   (scripts/check-deploy runs it in its venv)
+
+- Compose, Kubernetes and systemd: every SNOWDRIFT_* variable and every flag they set is run
+  through `snowdrift serve --print-config` with the image's own environment (the Dockerfile's
+  ENV), so an unknown variable, a misspelt flag or a bad value (each exits 2) fails here.
+  Settings that are only commented out (the TLS and token files, pending on main) are listed,
+  and must become real settings once the binary knows them.
+- The StatefulSet's machine ID from the pod index: indexes 0-31 are accepted, 32 is refused
+  naming SNOWDRIFT_MACHINE_ID (the 32-per-datacenter cap its comment states).
+- Compose: YAML-valid; three etcd members with healthchecks; the nodes wait for all of them
+  to be healthy; every snowdrift service stops with SIGTERM and a grace that covers the drain.
+- Kubernetes: probes on /readyz, /healthz and a startup probe; non-root, read-only root, no
+  capabilities; a termination grace that covers the drain; the ServiceMonitor's shape (a CRD
+  kubernetes-validate has no schema for).
+- Monitoring: every snowdrift_* name in the alert rules and the Grafana dashboard is a series
+  the code records; the dashboard is valid JSON whose panels all have queries.
+"""
+
+import glob
+import json
+import os
+import re
+import subprocess
+import sys
+
+import jsonschema
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FAILURES = []
+
+
+def fail(message):
+    FAILURES.append(message)
+    print(f"check-deploy: FAIL {message}", file=sys.stderr)
+
+
+def image_env():
+    """The Dockerfile's ENV, as the image's processes see it."""
+    text = open(os.path.join(ROOT, "deploy/Dockerfile")).read().replace("\\\n", " ")
+    env = {}
+    for line in text.splitlines():
+        if line.startswith("ENV "):
+            for name, value in re.findall(r"(\w+)=(\S+)", line[4:]):
+                env[name] = value
+    return env
+
+
+def print_config(binary, where, args, env, expect_ok=True, needle=None):
+    """Runs `snowdrift ARGS --print-config` with exactly ENV (plus PATH); checks the outcome."""
+    full = {"PATH": "/usr/bin:/bin"}
+    full.update(image_env())
+    full.update(env)
+    if not args or args[0] != "serve":
+        fail(f"{where}: the command is not `serve`: {args}")
+        return
+    run = subprocess.run(
+        [binary, *args, "--print-config"], env=full, capture_output=True, text=True, timeout=30
+    )
+    if expect_ok and run.returncode != 0:
+        fail(f"{where}: snowdrift {' '.join(args)} with {env} exits {run.returncode}: "
+             f"{run.stderr.strip()}")
+    elif not expect_ok and (run.returncode != 2 or (needle and needle not in run.stderr)):
+        fail(f"{where}: expected a refusal naming {needle}, got exit {run.returncode}: "
+             f"{run.stderr.strip()}")
+    else:
+        print(f"check-deploy: ok {where}: {len(env)} variables, flags {args[1:]}")
+    return run
+
+
+def commented_settings(path):
+    """SNOWDRIFT_* names that appear only in comments of PATH, and whether each is a setting."""
+    text = open(path).read()
+    names = set(re.findall(r"#.*?\b(SNOWDRIFT_[A-Z_]+)", text))
+    live = set(re.findall(r"^[^#\n]*\b(SNOWDRIFT_[A-Z_]+)", text, re.M))
+    return sorted(names - live)
+
+
+def report_commented(binary, path):
+    """Names the commented settings of PATH that the binary does not know yet (information)."""
+    pending = []
+    for name in commented_settings(path):
+        run = subprocess.run([binary, "serve", "--print-config"], env={"PATH": "/usr/bin:/bin",
+                             name: "x"}, capture_output=True, text=True, timeout=30)
+        if "unknown environment variable" in run.stderr:
+            pending.append(name)
+    if pending:
+        print(f"check-deploy: note {os.path.relpath(path, ROOT)}: commented out, not settings "
+              f"of this binary yet: {', '.join(pending)}")
+
+
+def duration_seconds(text):
+    match = re.fullmatch(r"(\d+)(ms|s|m)", str(text))
+    if not match:
+        return None
+    value, unit = int(match.group(1)), match.group(2)
+    return value / 1000 if unit == "ms" else value * (60 if unit == "m" else 1)
+
+
+def check_compose(binary):
+    for path in sorted(glob.glob(os.path.join(ROOT, "deploy/compose/*.yml"))):
+        name = os.path.relpath(path, ROOT)
+        try:
+            doc = yaml.safe_load(open(path))
+        except yaml.YAMLError as err:
+            fail(f"{name}: not valid YAML: {err}")
+            continue
+        services = doc.get("services") or {}
+        etcd = [s for s, spec in services.items() if "etcd" in str(spec.get("image", ""))]
+        nodes = [s for s, spec in services.items() if "snowdrift" in str(spec.get("image", ""))]
+        if not nodes:
+            fail(f"{name}: no snowdrift service")
+        for service in etcd:
+            if "test" not in (services[service].get("healthcheck") or {}):
+                fail(f"{name}: {service} has no healthcheck")
+        if "local" not in os.path.basename(path) and (len(etcd), len(nodes)) != (3, 3):
+            fail(f"{name}: expected 3 etcd members and 3 snowdrift nodes, got {etcd}, {nodes}")
+        for service in nodes:
+            spec = services[service]
+            where = f"{name} service {service}"
+            depends = spec.get("depends_on") or {}
+            for member in etcd:
+                if (depends.get(member) or {}).get("condition") != "service_healthy":
+                    fail(f"{where}: does not wait for {member} to be healthy")
+            if spec.get("stop_signal") != "SIGTERM":
+                fail(f"{where}: stop_signal is not SIGTERM")
+            grace = duration_seconds(spec.get("stop_grace_period", "10s"))
+            if grace is None or grace < 30:
+                fail(f"{where}: stop_grace_period {spec.get('stop_grace_period')} < 30s")
+            if not spec.get("read_only") or spec.get("cap_drop") != ["ALL"]:
+                fail(f"{where}: not read_only with every capability dropped")
+            env = spec.get("environment") or {}
+            if isinstance(env, list):
+                env = dict(item.split("=", 1) for item in env)
+            command = spec.get("command") or ["serve"]
+            if isinstance(command, str):
+                command = command.split()
+            print_config(binary, where, list(command), {k: str(v) for k, v in env.items()})
+        report_commented(binary, path)
+
+
+def k8s_documents():
+    for path in sorted(glob.glob(os.path.join(ROOT, "deploy/kubernetes/*/*.yaml"))):
+        for doc in yaml.safe_load_all(open(path)):
+            if doc:
+                yield os.path.relpath(path, ROOT), doc
+
+
+SERVICE_MONITOR = {
+    "type": "object",
+    "required": ["apiVersion", "kind", "metadata", "spec"],
+    "properties": {
+        "apiVersion": {"const": "monitoring.coreos.com/v1"},
+        "metadata": {"type": "object", "required": ["name"]},
+        "spec": {
+            "type": "object",
+            "required": ["selector", "endpoints"],
+            "additionalProperties": False,
+            "properties": {
+                "selector": {
+                    "type": "object",
+                    "required": ["matchLabels"],
+                    "properties": {"matchLabels": {"type": "object", "minProperties": 1}},
+                },
+                "endpoints": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {
+                        "type": "object",
+                        "required": ["port", "path"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "port": {"type": "string"},
+                            "path": {"const": "/metrics"},
+                            "interval": {"type": "string", "pattern": "^[0-9]+(ms|s|m)$"},
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+def check_kubernetes(binary):
+    docs = list(k8s_documents())
+    for name, doc in docs:
+        kind = doc["kind"]
+        where = f"{name} {kind}/{doc['metadata']['name']}"
+        if kind == "ServiceMonitor":
+            try:
+                jsonschema.validate(doc, SERVICE_MONITOR)
+            except jsonschema.ValidationError as err:
+                fail(f"{where}: {err.message}")
+            # Each folder is one variant, applied alone: match within it.
+            folder = os.path.dirname(name)
+            services = {d["metadata"]["name"]: d for n, d in docs
+                        if d["kind"] == "Service" and os.path.dirname(n) == folder}
+            wanted = doc["spec"]["selector"]["matchLabels"]
+            matched = [s for s, svc in services.items()
+                       if all(svc["metadata"].get("labels", {}).get(k) == v
+                              for k, v in wanted.items())]
+            if len(matched) != 1:
+                fail(f"{where}: selects {matched or 'no Service'}; exactly one, or pods are "
+                     "scraped twice or never")
+            continue
+        if kind not in ("Deployment", "StatefulSet"):
+            continue
+        pod = doc["spec"]["template"]["spec"]
+        if pod.get("terminationGracePeriodSeconds", 30) < 30:
+            fail(f"{where}: terminationGracePeriodSeconds below 30")
+        if not pod.get("securityContext", {}).get("runAsNonRoot"):
+            fail(f"{where}: the pod does not require a non-root user")
+        for container in pod["containers"]:
+            cwhere = f"{where} container {container['name']}"
+            probes = {p: container.get(p, {}).get("httpGet", {}).get("path")
+                      for p in ("readinessProbe", "livenessProbe", "startupProbe")}
+            if probes != {"readinessProbe": "/readyz", "livenessProbe": "/healthz",
+                          "startupProbe": "/readyz"}:
+                fail(f"{cwhere}: probes {probes}")
+            startup = container.get("startupProbe", {})
+            if startup.get("periodSeconds", 10) * startup.get("failureThreshold", 3) < 30:
+                fail(f"{cwhere}: the startup probe allows less than 30 s")
+            security = container.get("securityContext", {})
+            if not (security.get("readOnlyRootFilesystem")
+                    and security.get("allowPrivilegeEscalation") is False
+                    and security.get("capabilities", {}).get("drop") == ["ALL"]):
+                fail(f"{cwhere}: not read-only, or may escalate, or keeps capabilities")
+            env, pod_index = {}, None
+            for item in container.get("env", []):
+                if "value" in item:
+                    env[item["name"]] = str(item["value"])
+                    continue
+                field = item.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath", "")
+                if field == "metadata.labels['apps.kubernetes.io/pod-index']":
+                    pod_index = item["name"]
+                else:
+                    fail(f"{cwhere}: {item['name']} comes from {item.get('valueFrom')}, which "
+                         "this check cannot stand in for")
+            args = container.get("args") or ["serve"]
+            if pod_index is None:
+                print_config(binary, cwhere, args, env)
+                continue
+            # The downward API hands the pod's ordinal: the first and last allowed, and one
+            # past the cap, refused naming the variable.
+            for ordinal in ("0", "31"):
+                print_config(binary, f"{cwhere} ({pod_index}={ordinal})", args,
+                             {**env, pod_index: ordinal})
+            print_config(binary, f"{cwhere} ({pod_index}=32, over the cap)", args,
+                         {**env, pod_index: "32"}, expect_ok=False, needle=pod_index)
+    for path in sorted(glob.glob(os.path.join(ROOT, "deploy/kubernetes/*/*.yaml"))):
+        report_commented(binary, path)
+
+
+def systemd_lines(path, key):
+    return [line.split("=", 1)[1] for line in open(path).read().splitlines()
+            if line.startswith(key + "=")]
+
+
+def check_systemd(binary):
+    for path in sorted(glob.glob(os.path.join(ROOT, "deploy/systemd/*.service"))):
+        name = os.path.relpath(path, ROOT)
+        (exec_start,) = systemd_lines(path, "ExecStart")
+        # The specifiers as systemd expands them for a system unit, instance 8081.
+        exec_start = exec_start.replace("%S", "/var/lib").replace("%i", "8081")
+        argv = exec_start.split()
+        if argv[0] != "/usr/local/bin/snowdrift":
+            fail(f"{name}: ExecStart runs {argv[0]}")
+        env = dict(item.split("=", 1) for item in systemd_lines(path, "Environment"))
+        print_config(binary, name, argv[1:], env)
+        for key, wanted in [("DynamicUser", "yes"), ("ProtectSystem", "strict"),
+                            ("ProtectClock", "yes"), ("NoNewPrivileges", "yes"),
+                            ("Restart", "on-failure"), ("StateDirectory", "snowdrift"),
+                            ("KillSignal", "SIGTERM")]:
+            if systemd_lines(path, key) != [wanted]:
+                fail(f"{name}: {key} is {systemd_lines(path, key)}, not {wanted}")
+        if name.endswith("@.service") and "--machine-id auto" not in exec_start:
+            fail(f"{name}: the template does not claim --machine-id auto")
+        report_commented(binary, path)
+
+
+def recorded_metrics():
+    """Every snowdrift_* series name written in the crates' sources."""
+    names = set()
+    for path in glob.glob(os.path.join(ROOT, "crates/*/src/**/*.rs"), recursive=True):
+        names.update(re.findall(r'"(snowdrift_[a-z_]+)"', open(path).read()))
+    return names
+
+
+def check_monitoring():
+    known = recorded_metrics()
+
+    def check_names(where, text):
+        for name in sorted(set(re.findall(r"\bsnowdrift_[a-z_]+", text))):
+            base = re.sub(r"_(bucket|count|sum)$", "", name)
+            if name not in known and base not in known:
+                fail(f"{where}: {name} is no series snowdrift records")
+
+    rules = os.path.join(ROOT, "deploy/monitoring/snowdrift.rules.yml")
+    doc = yaml.safe_load(open(rules))
+    for group in doc["groups"]:
+        for rule in group["rules"]:
+            if not rule.get("annotations", {}).get("runbook"):
+                fail(f"snowdrift.rules.yml: {rule.get('alert')} has no runbook line")
+            check_names(f"snowdrift.rules.yml {rule.get('alert')}", rule["expr"])
+    dashboard_path = os.path.join(ROOT, "deploy/monitoring/grafana-dashboard.json")
+    dashboard = json.load(open(dashboard_path))
+    for panel in dashboard["panels"]:
+        targets = panel.get("targets") or []
+        if not targets:
+            fail(f"grafana-dashboard.json: panel {panel.get('title')} has no query")
+        for target in targets:
+            check_names(f"grafana-dashboard.json panel {panel.get('title')}", target["expr"])
+    print(f"check-deploy: ok monitoring: {len(known)} series known to the code")
+
+
+def main():
+    binary = sys.argv[1]
+    check_compose(binary)
+    check_kubernetes(binary)
+    check_systemd(binary)
+    check_monitoring()
+    if FAILURES:
+        print(f"check-deploy: {len(FAILURES)} failed", file=sys.stderr)
+        sys.exit(1)
+    print("check-deploy: every deployment file agrees with the binary")
+
+
+if __name__ == "__main__":
+    main()
