@@ -67,7 +67,8 @@ def print_config(binary, where, args, env, expect_ok=True, needle=None):
         fail(f"{where}: expected a refusal naming {needle}, got exit {run.returncode}: "
              f"{run.stderr.strip()}")
     else:
-        print(f"check-deploy: ok {where}: {len(env)} variables, flags {args[1:]}")
+        settings = len([n for n in env if n.startswith("SNOWDRIFT_")])
+        print(f"check-deploy: ok {where}: {settings} SNOWDRIFT_* variables, flags {args[1:]}")
     return run
 
 
@@ -185,6 +186,31 @@ SERVICE_MONITOR = {
 }
 
 
+def service_links(services):
+    """The variables the kubelet injects into a pod for each Service of its namespace
+    (docker-style links), e.g. SNOWDRIFT_SERVICE_HOST and SNOWDRIFT_PORT_8080_TCP_ADDR."""
+    env = {}
+    for name, svc in services.items():
+        prefix = name.upper().replace("-", "_")
+        ports = svc["spec"].get("ports", [])
+        if not ports or svc["spec"].get("clusterIP") == "None":
+            continue
+        first = ports[0]
+        env[f"{prefix}_SERVICE_HOST"] = "10.0.0.1"
+        env[f"{prefix}_SERVICE_PORT"] = str(first["port"])
+        env[f"{prefix}_PORT"] = f"tcp://10.0.0.1:{first['port']}"
+        for port in ports:
+            number, proto = port["port"], port.get("protocol", "TCP")
+            if "name" in port:
+                env[f"{prefix}_SERVICE_PORT_{port['name'].upper()}"] = str(number)
+            base = f"{prefix}_PORT_{number}_{proto}"
+            env[base] = f"{proto.lower()}://10.0.0.1:{number}"
+            env[f"{base}_PROTO"] = proto.lower()
+            env[f"{base}_PORT"] = str(number)
+            env[f"{base}_ADDR"] = "10.0.0.1"
+    return env
+
+
 def check_kubernetes(binary):
     docs = list(k8s_documents())
     for name, doc in docs:
@@ -209,6 +235,11 @@ def check_kubernetes(binary):
             continue
         if kind not in ("Deployment", "StatefulSet"):
             continue
+        # The Services of the same variant inject their link variables into every pod unless
+        # enableServiceLinks is false; the node must start either way, so they are included.
+        folder = os.path.dirname(name)
+        links = service_links({d["metadata"]["name"]: d for n, d in docs
+                               if d["kind"] == "Service" and os.path.dirname(n) == folder})
         pod = doc["spec"]["template"]["spec"]
         if pod.get("terminationGracePeriodSeconds", 30) < 30:
             fail(f"{where}: terminationGracePeriodSeconds below 30")
@@ -241,6 +272,7 @@ def check_kubernetes(binary):
                     fail(f"{cwhere}: {item['name']} comes from {item.get('valueFrom')}, which "
                          "this check cannot stand in for")
             args = container.get("args") or ["serve"]
+            env = {**links, **env}
             if pod_index is None:
                 print_config(binary, cwhere, args, env)
                 continue
