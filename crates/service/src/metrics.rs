@@ -7,9 +7,9 @@
 //! describe state rather than events (clock lead, ceiling headroom) are read from the generator
 //! just before each render, by [`crate::app::App::publish_gauges`].
 //!
-//! Every series any crate records is described in [`describe`], so each has its `# HELP` line
-//! and `promtool check metrics` passes on a live node (`crates/service/tests/deploy_metrics.rs`
-//! runs it with both coordinators). The gRPC and RESP request series follow HTTP's scheme
+//! Every series any crate records is described when the recorder is installed, so each has
+//! its `# HELP` line and `promtool check metrics` passes on a live node
+//! (`crates/service/tests/deploy_metrics.rs` runs it with both coordinators). The gRPC and RESP request series follow HTTP's scheme
 //! (`snowdrift_<protocol>_requests_total{<call>, status}` and
 //! `snowdrift_<protocol>_request_duration_seconds{<call>}`); they live in [`protocols`].
 
