@@ -169,13 +169,17 @@ fn promtool_accepts_the_metrics_of_a_node_on_the_etcd_coordinator() {
             "--etcd-endpoints",
             &etcd.endpoint(),
         ])
+        // A 3 s lease (etcd requests bounded to 600 ms, which a loaded machine meets) and a
+        // 500 ms skew (a short genesis wait for the new cluster).
         .args([
             "--cluster",
             "metrics",
             "--lease-ttl",
-            "2s",
+            "3s",
             "--window",
             "1s",
+            "--max-clock-skew",
+            "500ms",
         ])
         .start();
     // Wait (bounded) for a lease renewal, so every lease series exists.
