@@ -43,7 +43,7 @@ pub use etcd::{ClockSkewPolicy, EtcdOptions};
 pub use identity::HolderIdentity;
 pub use local::LocalOptions;
 pub use node::{MarkAtStop, Node, NodeConfig, Stopped};
-pub use status::{LeaseStatus, NodePhase, NodeStatus, StoreReset};
+pub use status::{LeaseStatus, NodePhase, NodeStatus, NotReady, StoreReset};
 pub use window::WindowConfig;
 
 /// Which machine slot to take.
