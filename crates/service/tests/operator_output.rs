@@ -43,8 +43,10 @@ fn with_a_json_log_a_fatal_start_up_error_is_a_json_record() {
 #[test]
 fn a_stop_whose_mark_could_not_be_lowered_does_not_claim_it_was_persisted() {
     // A 10 s window: the keeper writes no new mark during the test, so only the shutdown's
-    // lowering touches the mark file.
-    let mut server = ServerBuilder::new().args(["--window", "10s"]).start();
+    // lowering touches the mark file. The window may not exceed the start-up wait.
+    let mut server = ServerBuilder::new()
+        .args(["--window", "10s", "--startup-max-wait", "10s"])
+        .start();
     assert_eq!(get(&server.url("/v1/id")).0, 200);
     // The mark file becomes a directory: reading it back to lower it fails.
     let mark = server.data_dir.join("slots").join("dc-0-machine-0.hwm");
