@@ -12,6 +12,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use snowdrift::{Encoding, Preset};
 
+use crate::commands::migrate::layout_arg::LayoutArg;
 use crate::config::values::{choice, parse_count};
 use crate::config::Flags;
 
@@ -83,6 +84,17 @@ Examples:
   snowdrift healthcheck                    # /readyz at $SNOWDRIFT_HTTP, or 127.0.0.1:8080
   snowdrift healthcheck --url http://127.0.0.1:8080/healthz --timeout 1s";
 
+const MIGRATE_CHECK_EXAMPLES: &str = "\
+A layout is a preset or explicit widths, epoch and tick: T/D/M/S@EPOCH_MS[:UNIT_MS], the widths
+of the timestamp, datacenter, machine and sequence fields. The check assumes the legacy
+generator stops issuing at --legacy-max. Exit code 0 when new IDs cannot repeat legacy ones,
+1 when they can.
+
+Examples:
+  snowdrift migrate check --legacy twitter --legacy-max 1050118621198921728
+  snowdrift migrate check --legacy twitter --legacy-max 1050118621198921728 --layout twitter
+  snowdrift migrate check --legacy 39/0/16/8@1409529600000:10 --legacy-max 433749001830219784 --json";
+
 const LAYOUT_EXAMPLES: &str = "\
 Examples:
   snowdrift layout                         # the default, 41/5/5/12 from 2021-01-01
@@ -128,6 +140,38 @@ pub enum Command {
     /// Exit 0 when a node answers ready (`GET /readyz` is 200), for images without curl.
     #[command(after_help = HEALTHCHECK_EXAMPLES)]
     Healthcheck(HealthcheckArgs),
+    /// Plan a move from a legacy ID generator.
+    #[command(subcommand)]
+    Migrate(MigrateCommand),
+}
+
+/// The commands of `snowdrift migrate`.
+#[derive(Debug, Subcommand)]
+pub enum MigrateCommand {
+    /// Whether new IDs sort above a legacy generator's IDs, from when, and whether the two ID
+    /// spaces can collide (exit code 1 when they can).
+    #[command(after_help = MIGRATE_CHECK_EXAMPLES)]
+    Check(MigrateCheckArgs),
+}
+
+/// Flags of `snowdrift migrate check`.
+#[derive(Debug, Clone, Args)]
+pub struct MigrateCheckArgs {
+    /// The legacy generator's layout: a preset, or T/D/M/S@EPOCH_MS[:UNIT_MS].
+    #[arg(long, value_name = "LAYOUT")]
+    pub legacy: LayoutArg,
+
+    /// The largest ID the legacy generator issued (or a database sequence's current value).
+    #[arg(long, value_name = "ID", allow_hyphen_values = true)]
+    pub legacy_max: String,
+
+    /// The layout Snowdrift will run: a preset, or T/D/M/S@EPOCH_MS[:UNIT_MS].
+    #[arg(long, value_name = "LAYOUT", default_value = "snowdrift")]
+    pub layout: LayoutArg,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Flags of `snowdrift healthcheck`.

@@ -10,6 +10,7 @@ pub mod fetch;
 pub mod gen;
 pub mod healthcheck;
 pub mod layout;
+pub mod migrate;
 pub mod serve;
 
 use std::fmt;
@@ -59,6 +60,7 @@ pub fn dispatch(command: Command) -> Result<(), Failure> {
         Command::Cluster(command) => cluster::run(&command),
         Command::Fetch(args) => fetch::run(&args),
         Command::Healthcheck(args) => healthcheck::run(&args),
+        Command::Migrate(command) => migrate::run(&command),
     }
 }
 
