@@ -157,7 +157,7 @@ pub enum MigrateCommand {
 /// Flags of `snowdrift migrate check`.
 #[derive(Debug, Clone, Args)]
 pub struct MigrateCheckArgs {
-    /// The legacy generator's layout: a preset, or T/D/M/S@EPOCH_MS[:UNIT_MS].
+    /// The legacy generator's layout: a preset, or `T/D/M/S@EPOCH_MS[:UNIT_MS]`.
     #[arg(long, value_name = "LAYOUT")]
     pub legacy: LayoutArg,
 
@@ -165,7 +165,7 @@ pub struct MigrateCheckArgs {
     #[arg(long, value_name = "ID", allow_hyphen_values = true)]
     pub legacy_max: String,
 
-    /// The layout Snowdrift will run: a preset, or T/D/M/S@EPOCH_MS[:UNIT_MS].
+    /// The layout Snowdrift will run: a preset, or `T/D/M/S@EPOCH_MS[:UNIT_MS]`.
     #[arg(long, value_name = "LAYOUT", default_value = "snowdrift")]
     pub layout: LayoutArg,
 
