@@ -217,6 +217,8 @@ fn presets_have_their_documented_shapes() {
         (Preset::Twitter, (41, 5, 5, 12), 1_288_834_974_657, true),
         (Preset::Discord, (42, 5, 5, 12), 1_420_070_400_000, false),
         (Preset::Instagram, (41, 0, 13, 10), 1_314_220_021_721, false),
+        (Preset::Mastodon, (47, 0, 0, 16), 0, true),
+        (Preset::Js53, (39, 2, 4, 8), DEFAULT_EPOCH_MS, true),
     ];
     for (preset, widths, epoch, sign_safe) in expect {
         let l = preset.layout();
@@ -237,7 +239,7 @@ fn presets_have_their_documented_shapes() {
     let err = "sonyflake".parse::<Preset>().unwrap_err();
     assert!(err
         .to_string()
-        .contains("snowdrift, twitter, discord, instagram"));
+        .contains("snowdrift, twitter, discord, instagram, mastodon, js53"));
 }
 
 #[test]

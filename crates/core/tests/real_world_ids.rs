@@ -48,3 +48,37 @@ fn instagram_engineering_blog_worked_example() {
     assert_eq!(parts.unix_ms(&layout), 1_314_220_021_721 + 1_387_263_000);
     assert_eq!(parts.rfc3339(&layout), "2011-09-09T22:28:04.721Z");
 }
+
+#[test]
+fn mastodon_documentation_status_example() {
+    // Mastodon's API documentation, Status entity example: id "103270115826048975" with
+    // "created_at": "2019-12-08T03:48:33.901Z". The ID's time is when the row was made, a few
+    // milliseconds before the status's own timestamp, so it matches to the second.
+    let layout = Preset::Mastodon.layout();
+    let id: Id = "103270115826048975".parse().unwrap();
+    let parts = id.parts(&layout).unwrap();
+    let rfc = parts.rfc3339(&layout);
+    assert!(rfc.starts_with("2019-12-08T03:48:33."), "{rfc}");
+    assert_eq!(parts.unix_ms(&layout), 103_270_115_826_048_975 >> 16);
+    assert_eq!(layout.compose(parts).unwrap(), id);
+}
+
+#[test]
+fn js53_ids_stay_exact_in_javascript_numbers_until_the_layout_ends() {
+    // Number.MAX_SAFE_INTEGER = 2^53 - 1: the largest ID the layout can make is exactly that.
+    let layout = Preset::Js53.layout();
+    let last = layout
+        .compose(IdParts {
+            tick: layout.max_tick(),
+            datacenter: layout.max_datacenter(),
+            machine: layout.max_machine(),
+            sequence: layout.max_sequence(),
+        })
+        .unwrap();
+    assert_eq!(last.as_u64(), (1u64 << 53) - 1);
+    // An f64 holds it exactly (the round trip is the test JavaScript's Number would fail).
+    assert_eq!(last.as_u64() as f64 as u64, last.as_u64());
+    assert_eq!(layout.workers(), 64);
+    assert_eq!(layout.ids_per_second_per_worker(), 25_600);
+    assert!(snowdrift::format_unix_ms(layout.end_unix_ms()).starts_with("2195-03-"));
+}
