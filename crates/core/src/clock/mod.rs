@@ -3,13 +3,15 @@
 //! The trait is the seam between the lock-free core and the outside world. Three clocks plug in:
 //! - [`SystemClock`], the default: wall time read **once**, then advanced by the monotonic clock
 //!   on a shared 1 ms ticker, so reading it is one atomic load and a backward step of the wall
-//!   clock never reaches the IDs;
+//!   clock never reaches the IDs. The ticker sleeps while nobody reads the clock; the first
+//!   read after that computes the precise time itself, so no read is stale;
 //! - [`PreciseClock`]: the same anchoring, but it reads `Instant::now()` on every call (no
 //!   background thread, ~20-35 ns a read);
 //! - [`ManualClock`]: set by hand, for tests.
 
 mod manual;
 mod precise;
+mod published;
 mod system;
 
 pub use manual::ManualClock;

@@ -10,17 +10,29 @@
 //! step of the wall clock (NTP, an operator, a VM restore) is observed and counted but never
 //! followed, so IDs never go backwards within a run. A forward step is adopted (the wall clock
 //! is assumed to have been corrected) and counted too.
+//!
+//! Why it sleeps: a ticker that wakes every millisecond costs an idle process 1-5% of a core.
+//! After [`QUIET_TICKS_BEFORE_PARK`] ticks in which nobody read the clock, the ticker parks
+//! (waking only to compare with the wall clock, four times a second); the first read after
+//! that computes the precise time itself and wakes the ticker, and so does every read until
+//! the ticker has resumed (the protocol, and why no read is stale, is in `published.rs`).
 
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
+use std::thread::Thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use super::published::Published;
 use super::Clock;
 
 /// Difference between wall time and our time beyond which a step is recorded.
 const STEP_THRESHOLD_MS: i64 = 10;
-/// How often the ticker compares its time with the wall clock.
+/// How often the ticker compares its time with the wall clock, ticking or parked.
 const WALL_CHECK_INTERVAL: Duration = Duration::from_millis(250);
+/// Consecutive ticks without a read after which the ticker parks. Long enough that a steady
+/// trickle of requests (one every few ms) keeps it ticking, short enough that an idle process
+/// stops waking up within a fraction of a second.
+const QUIET_TICKS_BEFORE_PARK: u32 = 50;
 
 /// The process-wide anchored clock. It lives in a `static`, so `&'static` handles are free.
 struct Ticker {
@@ -28,8 +40,16 @@ struct Ticker {
     anchor_unix_us: u64,
     /// Forward steps adopted so far, in microseconds, added to the anchored time.
     adopted_us: AtomicU64,
-    /// The published current time, in Unix milliseconds. Only ever rises.
-    now_ms: AtomicU64,
+    /// The published current time, in Unix milliseconds (only ever rises), and whether the
+    /// ticker is parked.
+    published: Published,
+    /// The ticker's thread, for the first reader after a park to wake it.
+    thread: Mutex<Option<Thread>>,
+    /// Times the ticker parked because nobody read the clock.
+    parks: AtomicU64,
+    /// Added to the precise time: lets a test move time on while the ticker is parked.
+    #[cfg(test)]
+    test_skew_us: AtomicU64,
     forward_steps: AtomicU64,
     backward_steps: AtomicU64,
     /// Wall time minus our time at the last comparison, in ms (negative: wall is behind).
@@ -42,50 +62,126 @@ struct Ticker {
 static TICKER: OnceLock<Ticker> = OnceLock::new();
 
 impl Ticker {
+    fn new() -> Ticker {
+        let anchor_unix_us = wall_unix_us();
+        Ticker {
+            anchor: Instant::now(),
+            anchor_unix_us,
+            adopted_us: AtomicU64::new(0),
+            published: Published::new(anchor_unix_us / 1000),
+            thread: Mutex::new(None),
+            parks: AtomicU64::new(0),
+            #[cfg(test)]
+            test_skew_us: AtomicU64::new(0),
+            forward_steps: AtomicU64::new(0),
+            backward_steps: AtomicU64::new(0),
+            wall_offset_ms: AtomicI64::new(0),
+            ticking_pid: AtomicU32::new(std::process::id()),
+        }
+    }
+
     fn start() -> &'static Ticker {
-        TICKER.get_or_init(|| {
-            let ticker = Ticker {
-                anchor: Instant::now(),
-                anchor_unix_us: wall_unix_us(),
-                adopted_us: AtomicU64::new(0),
-                now_ms: AtomicU64::new(0),
-                forward_steps: AtomicU64::new(0),
-                backward_steps: AtomicU64::new(0),
-                wall_offset_ms: AtomicI64::new(0),
-                ticking_pid: AtomicU32::new(std::process::id()),
-            };
-            ticker.publish();
-            spawn_ticker_thread();
-            ticker
-        })
+        let mut started = false;
+        let ticker = TICKER.get_or_init(|| {
+            started = true;
+            Ticker::new()
+        });
+        if started {
+            ticker.spawn_thread();
+        }
+        ticker
+    }
+
+    /// Starts the thread that publishes each millisecond.
+    fn spawn_thread(&'static self) {
+        let spawned = std::thread::Builder::new()
+            .name("snowdrift-clock".into())
+            .spawn(move || self.run());
+        match spawned {
+            Ok(handle) => {
+                *self.thread.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some(handle.thread().clone());
+            }
+            // Without a thread nothing publishes: let every read compute the precise time, so
+            // the clock stays exact, only slower.
+            Err(_) => self.published.park_forever(),
+        }
     }
 
     /// Our precise time, in Unix microseconds.
     fn precise_unix_us(&self) -> u64 {
-        self.anchor_unix_us
+        let us = self.anchor_unix_us
             + self.anchor.elapsed().as_micros() as u64
-            + self.adopted_us.load(Ordering::Relaxed)
+            + self.adopted_us.load(Ordering::Relaxed);
+        #[cfg(test)]
+        let us = us + self.test_skew_us.load(Ordering::Relaxed);
+        us
     }
 
-    /// Publishes the precise time; returns it in microseconds.
+    /// Publishes the precise time (keeping the park state); returns it in microseconds.
     fn publish(&self) -> u64 {
         let us = self.precise_unix_us();
-        self.now_ms.fetch_max(us / 1000, Ordering::Release);
+        self.published.raise(us / 1000);
         us
+    }
+
+    /// The current time in Unix ms: one load while the ticker ticks.
+    #[inline(always)]
+    fn now_ms(&self) -> u64 {
+        self.published
+            .read(|| self.precise_unix_us() / 1000, || self.wake())
+    }
+
+    /// Wakes the parked ticker thread (called once per park, by the first reader after it).
+    #[cold]
+    fn wake(&self) {
+        if let Some(thread) = self
+            .thread
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            thread.unpark();
+        }
     }
 
     fn run(&self) {
         let mut last_wall_check = Instant::now();
+        let mut quiet_ticks = 0u32;
         loop {
-            let us = self.publish();
+            let us = self.precise_unix_us();
+            let read = self.published.tick(us / 1000);
+            quiet_ticks = if read {
+                0
+            } else {
+                quiet_ticks.saturating_add(1)
+            };
             if last_wall_check.elapsed() >= WALL_CHECK_INTERVAL {
                 last_wall_check = Instant::now();
                 self.compare_with_wall();
+            }
+            if quiet_ticks >= QUIET_TICKS_BEFORE_PARK && self.published.try_park() {
+                self.parks.fetch_add(1, Ordering::Relaxed);
+                self.sleep_while_parked();
+                last_wall_check = Instant::now();
+                quiet_ticks = 0;
+                continue;
             }
             // Sleep to just past the next millisecond boundary.
             let to_boundary = 1000 - (us % 1000);
             std::thread::sleep(Duration::from_micros(to_boundary + 20));
         }
+    }
+
+    /// Parked: wakes only to compare with the wall clock, until a reader asks it to resume;
+    /// then publishes a fresh millisecond and returns.
+    fn sleep_while_parked(&self) {
+        while !self.published.wake_requested() {
+            // A reader's unpark may come before this call; park_timeout then returns at once.
+            std::thread::park_timeout(WALL_CHECK_INTERVAL);
+            self.compare_with_wall();
+        }
+        self.published.resume(self.precise_unix_us() / 1000);
     }
 
     fn compare_with_wall(&self) {
@@ -107,17 +203,6 @@ impl Ticker {
     }
 }
 
-/// Starts the thread that publishes each millisecond.
-fn spawn_ticker_thread() {
-    // If the thread cannot be spawned, readers still make progress: `wait_until_ms` publishes
-    // the precise time itself, so the clock degrades to "updated on wait".
-    let _ = std::thread::Builder::new()
-        .name("snowdrift-clock".into())
-        // `wait`, not `get`: this thread can start before `get_or_init` has stored the
-        // ticker, and `get` would then return `None` and leave the clock frozen.
-        .spawn(|| TICKER.wait().run());
-}
-
 fn wall_unix_us() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -126,6 +211,11 @@ fn wall_unix_us() -> u64 {
 }
 
 /// The default clock: anchored wall time published by a shared 1 ms ticker thread.
+///
+/// A read is one atomic load while the ticker ticks. After 50 ms in which nobody read the
+/// clock the ticker parks (an idle process then wakes about four times a second, to compare
+/// with the wall clock); a read while it is parked computes the precise time (about 30 ns)
+/// and wakes it, so reads are never stale.
 ///
 /// ```
 /// use snowdrift::clock::{Clock, SystemClock};
@@ -183,8 +273,10 @@ impl SystemClock {
         };
         let me = std::process::id();
         if ticker.ticking_pid.swap(me, Ordering::AcqRel) != me {
-            ticker.publish();
-            spawn_ticker_thread();
+            // The parent's thread handle names a thread this process does not have.
+            *ticker.thread.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            ticker.published.resume(ticker.precise_unix_us() / 1000);
+            ticker.spawn_thread();
         }
     }
 
@@ -202,7 +294,7 @@ impl SystemClock {
 impl Clock for SystemClock {
     #[inline]
     fn now_ms(&self) -> u64 {
-        self.ticker.now_ms.load(Ordering::Acquire)
+        self.ticker.now_ms()
     }
 
     fn wait_until_ms(&self, target_ms: u64) {
@@ -258,6 +350,43 @@ mod tests {
             );
             std::thread::sleep(Duration::from_millis(2));
         }
+    }
+
+    /// The deterministic hook: a private ticker whose time the test moves on by a minute while
+    /// the ticker is parked. Far more than any scheduling delay, so a read that returned the
+    /// millisecond published before the park could not pass by luck.
+    #[test]
+    fn the_first_read_after_the_ticker_parked_is_the_current_time() {
+        let ticker: &'static Ticker = Box::leak(Box::new(Ticker::new()));
+        ticker.spawn_thread();
+        // Nobody reads, so the ticker parks after its quiet ticks. A bound, not a speed.
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while !ticker.published.is_parked() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the ticker never parked"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(ticker.parks.load(Ordering::Relaxed), 1);
+
+        ticker.test_skew_us.fetch_add(60_000_000, Ordering::Relaxed);
+        let expected = ticker.precise_unix_us() / 1000;
+        let first = ticker.now_ms();
+        assert!(
+            first >= expected,
+            "first read after the park: {first}, the time was {expected}"
+        );
+
+        // That read woke the ticker: it resumes and publishes the moved-on time itself.
+        while ticker.published.is_parked() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the ticker never woke"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert!(ticker.now_ms() >= expected);
     }
 
     #[test]
