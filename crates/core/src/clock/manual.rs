@@ -46,9 +46,27 @@ impl ManualClock {
         self.now_ms.store(unix_ms, Ordering::SeqCst);
     }
 
-    /// Moves the time forwards by `ms`.
+    /// Moves the time forwards by `ms` (saturating at `u64::MAX`: it never wraps to the past).
+    ///
+    /// ```
+    /// use snowdrift::clock::{Clock, ManualClock};
+    /// let clock = ManualClock::new(u64::MAX - 1);
+    /// clock.advance(5);
+    /// assert_eq!(clock.now_ms(), u64::MAX);
+    /// ```
     pub fn advance(&self, ms: u64) {
-        self.now_ms.fetch_add(ms, Ordering::SeqCst);
+        let mut current = self.now_ms.load(Ordering::SeqCst);
+        loop {
+            match self.now_ms.compare_exchange(
+                current,
+                current.saturating_add(ms),
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            ) {
+                Ok(_) => return,
+                Err(seen) => current = seen,
+            }
+        }
     }
 
     /// Moves the time backwards by `ms` (saturating at 0).
