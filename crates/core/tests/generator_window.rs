@@ -513,3 +513,27 @@ fn a_layout_whose_time_already_ran_out_is_refused_when_the_generator_is_built() 
         .unwrap();
     assert_eq!(id.parts(&ended).unwrap().tick, 5);
 }
+
+#[test]
+fn next_ids_into_fills_a_slice_with_what_next_ids_would_give() {
+    let clock = ManualClock::new(0);
+    let g = at_t(&clock).build().unwrap();
+    let mut buffer = vec![snowdrift::Id::default(); 5000]; // spans two ticks of 4096
+    g.next_ids_into(&mut buffer).unwrap();
+    assert!(buffer.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(
+        (tick_of(&g, buffer[0]), tick_of(&g, buffer[4999])),
+        (T, T + 1)
+    );
+    let next: Vec<_> = g.next_ids(10).unwrap().collect();
+    assert!(next[0] > buffer[4999]);
+    // The count is the slice's length, checked as next_ids checks it; nothing is written.
+    let mut empty: [snowdrift::Id; 0] = [];
+    assert!(matches!(
+        g.next_ids_into(&mut empty),
+        Err(Error::BatchOutOfRange { requested: 0, .. })
+    ));
+    let mut huge = vec![snowdrift::Id::default(); (g.max_batch() + 1) as usize];
+    assert!(g.next_ids_into(&mut huge).is_err());
+    assert!(huge.iter().all(|id| id.as_u64() == 0));
+}

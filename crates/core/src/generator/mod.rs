@@ -160,6 +160,27 @@ impl<C: Clock> IdGenerator<C> {
         Ok(self.block(first, count))
     }
 
+    /// Fills `out` with consecutive IDs, reserved by one atomic operation: [`IdGenerator::next_ids`]
+    /// for a caller that keeps its own buffer (and hands the IDs out one at a time from it).
+    ///
+    /// `out.len()` is the count, checked as in [`IdGenerator::next_ids`] (an empty slice is
+    /// [`Error::BatchOutOfRange`]). On an error `out` is left untouched.
+    ///
+    /// ```
+    /// use snowdrift::{Id, IdGenerator};
+    /// let generator = IdGenerator::new(1, 2, snowdrift::DEFAULT_EPOCH_MS)?;
+    /// let mut buffer = vec![Id::default(); 4096];
+    /// generator.next_ids_into(&mut buffer)?;
+    /// assert!(buffer.windows(2).all(|w| w[0] < w[1]));
+    /// # Ok::<(), snowdrift::Error>(())
+    /// ```
+    pub fn next_ids_into(&self, out: &mut [Id]) -> Result<()> {
+        let count = u64::try_from(out.len()).unwrap_or(u64::MAX);
+        let mut block = self.next_ids(count)?;
+        block.fill(out);
+        Ok(())
+    }
+
     /// Tries to make the next ID without ever sleeping.
     ///
     /// Answers [`Poll::Ready`] with the ID, [`Poll::Pending`] with the tick (and Unix ms) to
