@@ -30,6 +30,11 @@
 //!   and [`IdGenerator::fence`] stops it at once and returns the last tick any call has issued
 //!   or will still issue. The service persists a high-water mark before raising the ceiling,
 //!   which is what makes restarts and slot handovers safe.
+//! - **Threads that share a generator** can each take a [`LocalGenerator`]
+//!   ([`IdGenerator::local`]): it reserves small blocks with one atomic operation and hands
+//!   their IDs out without touching shared state. Each handle's IDs strictly increase and carry
+//!   the clock's tick, IDs of different handles interleave within a tick, and the window and the
+//!   fence's bound hold as for every call.
 //! - **Every wait has its bound**: no call waits longer than its `max_wait`; a block that would
 //!   need longer is refused up front ([`Error::BatchExceedsWait`]), and so is a wait the
 //!   current load would need ([`Error::SequenceExhausted`]) or a clock too far behind
@@ -67,7 +72,7 @@ mod time_format;
 
 pub use encoding::Encoding;
 pub use error::{Error, Result};
-pub use generator::{GeneratorBuilder, Held, IdBlock, IdGenerator, Poll};
+pub use generator::{GeneratorBuilder, Held, IdBlock, IdGenerator, LocalGenerator, Poll};
 pub use id::{Id, IdParts};
 pub use layout::{
     Layout, LayoutBuilder, LayoutSpec, Preset, DEFAULT_EPOCH_MS, MAX_UNIT_MS, MIN_TIMESTAMP_BITS,

@@ -19,7 +19,7 @@
 use loom::sync::Arc;
 use loom::thread;
 use snowdrift::clock::ManualClock;
-use snowdrift::{Error, Id, IdGenerator, Layout, Poll};
+use snowdrift::{Error, Id, IdGenerator, Layout, LocalGenerator, Poll};
 
 fn generator(clock: &ManualClock, sequence_bits: u8) -> IdGenerator<ManualClock> {
     let layout = Layout::builder()
@@ -307,6 +307,65 @@ fn polls_at_a_full_tick_answer_ready_pending_or_held_and_never_repeat() {
         for id in &ids {
             assert!(id.parts(&layout).unwrap().tick <= 1_001);
         }
+        assert_unique(ids);
+    });
+}
+
+/// A per-thread handle racing a fence. The handle already holds one value it has not handed
+/// out; it takes it, the clock moves, and its next call drops the old run and reserves again
+/// (the jump to a new tick). Every ID it gave has a tick within the fence's bound, and after
+/// the fence it gives nothing.
+#[test]
+fn a_handle_racing_a_fence_gives_nothing_past_its_bound() {
+    loom::model(|| {
+        let clock = ManualClock::new(0);
+        let g = Arc::new(generator(&clock, 2));
+        let layout = g.layout();
+        let mut local = LocalGenerator::new(Arc::clone(&g)).with_max_block(2);
+        let mut issued = vec![local.next_id().unwrap(), local.next_id().unwrap()]; // 1, then 2
+        let handle = {
+            let clock = clock.clone();
+            thread::spawn(move || {
+                let held = local.next_id(); // the value it held
+                clock.advance(1);
+                let fresh = local.next_id(); // a new tick: a new block
+                (vec![held, fresh], local)
+            })
+        };
+        let bound = g.fence();
+        let (results, mut local) = handle.join().unwrap();
+        issued.extend(results.into_iter().filter_map(Result::ok));
+        for id in &issued {
+            let tick = id.parts(&layout).unwrap().tick;
+            assert!(
+                bound.is_some_and(|bound| tick <= bound),
+                "tick {tick} was issued but the fence said {bound:?}"
+            );
+        }
+        assert_unique(issued);
+        assert_eq!(local.next_id().unwrap_err(), Error::Fenced);
+    });
+}
+
+/// A handle refilling while a plain `next_id` runs, on a tick of four values: whatever the
+/// interleaving (the handle's peek at the state, then its reservation, against the other
+/// call's), no ID is given twice and the handle's IDs increase.
+#[test]
+fn a_handle_refilling_and_next_id_never_repeat() {
+    loom::model(|| {
+        let clock = ManualClock::new(0);
+        let g = Arc::new(generator(&clock, 2));
+        // The handle has used up a block of one, so its next call reserves a block of two.
+        let mut local = LocalGenerator::new(Arc::clone(&g)).with_max_block(2);
+        let first = local.next_id().unwrap();
+        let handle = thread::spawn(move || {
+            let second = local.next_id().unwrap();
+            let third = local.next_id().unwrap(); // from the same block, or a new one
+            assert!(first < second && second < third, "a handle's IDs increase");
+            vec![first, second, third]
+        });
+        let mut ids = vec![g.next_id().unwrap()];
+        ids.extend(handle.join().unwrap());
         assert_unique(ids);
     });
 }

@@ -209,3 +209,104 @@ proptest! {
         }
     }
 }
+
+/// One step of the handle property: a call through one of three sources, a clock move, a
+/// raise of the ceiling.
+#[derive(Debug, Clone)]
+enum HandleStep {
+    /// An ID from handle 0 or 1 (`local()`), or from the generator itself (2).
+    Take(usize),
+    /// A block of `n` from the generator.
+    Many(u64),
+    Advance(u64),
+    Rewind(u64),
+    Raise(u64),
+}
+
+fn any_handle_step() -> impl Strategy<Value = HandleStep> {
+    prop_oneof![
+        12 => (0usize..3).prop_map(HandleStep::Take),
+        1 => (1u64..40).prop_map(HandleStep::Many),
+        3 => (0u64..4).prop_map(HandleStep::Advance),
+        1 => (0u64..30).prop_map(HandleStep::Rewind),
+        1 => (0u64..20).prop_map(HandleStep::Raise),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Per-thread handles keep the generator's guarantees whatever the clock does: no ID is
+    /// given twice, each source's IDs increase, every ID is inside the window, within the lead
+    /// of the clock and not older than the clock's tick when it was asked for; the fence's
+    /// bound covers every ID, and after it no handle gives one.
+    #[test]
+    fn handles_never_repeat_leave_the_window_or_outlive_the_fence(
+        steps in proptest::collection::vec(any_handle_step(), 1..300),
+        frozen in any::<bool>(),
+        lead in 0u64..3,
+        max_block in 1u64..40,
+        window in 0u64..60,
+    ) {
+        // 16 IDs a tick, so blocks cross ticks and ticks fill up.
+        let layout = Layout::builder().sequence_bits(4).build_at(NOW).unwrap();
+        let start = 50_000u64;
+        let clock = if frozen { ManualClock::frozen(layout.epoch_ms() + start) } else { ManualClock::new(layout.epoch_ms() + start) };
+        let mut ceiling = start + window;
+        let generator = IdGenerator::builder(layout)
+            .floor(start)
+            .ceiling(ceiling)
+            .max_lead_ticks(lead)
+            .clock(clock.clone())
+            .build()
+            .unwrap();
+        let mut handles = [generator.local().with_max_block(max_block), generator.local().with_max_block(max_block)];
+        let tick_now = || (clock.now_ms().saturating_sub(layout.epoch_ms())) / layout.unit_ms();
+        let mut seen = std::collections::HashSet::new();
+        let mut last: [Option<Id>; 3] = [None; 3];
+        let mut highest = None;
+        let allowed = |err: &Error| matches!(err, Error::ClockBehind { .. } | Error::SequenceExhausted { .. } | Error::CeilingReached { .. });
+        for step in steps {
+            match step {
+                HandleStep::Take(source) => {
+                    let before = tick_now();
+                    let result = if source < 2 { handles[source].next_id() } else { generator.next_id() };
+                    match result {
+                        Ok(id) => {
+                            let tick = layout.decompose(id).unwrap().tick;
+                            prop_assert!(seen.insert(id), "{id} given twice");
+                            prop_assert!(last[source].is_none_or(|l| id > l), "source {source} went back");
+                            last[source] = Some(id);
+                            prop_assert!(tick >= start && tick <= ceiling, "tick {tick} outside [{start}, {ceiling}]");
+                            prop_assert!(tick <= tick_now() + lead, "tick {tick} beyond the lead of {}", tick_now());
+                            prop_assert!(tick >= before, "tick {tick} older than the clock's {before}");
+                            highest = highest.max(Some(tick));
+                        }
+                        Err(err) => prop_assert!(allowed(&err), "{err}"),
+                    }
+                }
+                HandleStep::Many(n) => {
+                    if let Ok(block) = generator.next_ids(n.min(generator.max_batch())) {
+                        for id in block {
+                            prop_assert!(seen.insert(id), "{id} given twice");
+                            highest = highest.max(Some(layout.decompose(id).unwrap().tick));
+                        }
+                    }
+                }
+                HandleStep::Advance(ms) => clock.advance(ms),
+                HandleStep::Rewind(ms) => clock.rewind(ms),
+                HandleStep::Raise(by) => {
+                    ceiling += by;
+                    generator.raise_ceiling(ceiling).unwrap();
+                }
+            }
+        }
+        let bound = generator.fence();
+        if let Some(highest) = highest {
+            prop_assert!(bound.is_some_and(|b| b >= highest), "fence said {bound:?}, {highest} was issued");
+        }
+        for handle in &mut handles {
+            prop_assert_eq!(handle.next_id().unwrap_err(), Error::Fenced);
+        }
+    }
+}

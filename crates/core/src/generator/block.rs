@@ -98,6 +98,12 @@ impl IdBlock {
         self.rest - self.left
     }
 
+    /// The tick of the next ID not yet taken (of the block's end, when it is used up).
+    #[inline(always)]
+    pub(crate) fn tick(&self) -> u64 {
+        self.position() >> self.sequence_bits
+    }
+
     /// The next ID of the current run, if any is left in it: the fast path, without moving to
     /// the next tick's run.
     #[inline(always)]
@@ -110,6 +116,14 @@ impl IdBlock {
         // Wraps only past the run's last ID, which is never read.
         self.next = self.next.wrapping_add(1);
         Some(Id::from_u64(id))
+    }
+
+    /// Drops the rest of the current run and moves to the next tick's; `false` when nothing
+    /// is left.
+    pub(crate) fn skip_run(&mut self) -> bool {
+        self.left = 0;
+        self.load_run();
+        self.left > 0
     }
 
     /// The first ID not yet taken from the block (the block's first ID if none was taken).

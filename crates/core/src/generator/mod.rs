@@ -27,6 +27,7 @@
 
 mod block;
 mod builder;
+mod local;
 mod poll;
 mod reserve;
 mod waiting;
@@ -36,6 +37,7 @@ use std::time::Duration;
 pub use block::IdBlock;
 pub use builder::GeneratorBuilder;
 pub use builder::DEFAULT_MAX_WAIT;
+pub use local::LocalGenerator;
 pub use poll::{Held, Poll};
 
 use crate::clock::{Clock, SystemClock};
@@ -313,6 +315,10 @@ impl<C: Clock> IdGenerator<C> {
     ///   the previous holder's mark.
     /// - `None`: nothing was ever issued, and nothing will be (the state never left tick 0, or
     ///   the window was closed).
+    ///
+    /// Values that [`LocalGenerator`] handles hold but have not handed out count as reserved
+    /// too, so the bound covers every ID a handle can still give; and a handle reads the
+    /// window before each ID, so none gives an ID once the fence has returned.
     ///
     /// Calling it again returns a bound that is still sound, though no longer capped by the
     /// ceiling. Callers that only want to stop the generator can ignore the answer.
