@@ -124,26 +124,63 @@ pub fn ferroid_twitter() -> FerroidAtomic<SnowflakeTwitterId> {
     AtomicSnowflakeGenerator::new(ferroid_machine(), MonotonicClock::with_epoch(TWITTER_EPOCH))
 }
 
-/// One ID from a ferroid atomic generator, as raw bits.
-///
-/// `next_id` calls the closure whenever `poll_id` is pending: with 0 after a lost
-/// compare-exchange (retry at once: we spin), or with the ticks to wait when the sequence is
-/// used up or the clock is behind (we yield, as ferroid's own examples do).
+/// How a caller of ferroid's `next_id` waits while `poll_id` is pending: ferroid takes it as a
+/// closure, called with 0 after a lost compare-exchange (another thread won the race) and with
+/// the ticks to wait when the sequence is used up or the clock is behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FerroidWait {
+    /// `spin_loop` after a lost compare-exchange (retry at once), `yield_now` otherwise: what
+    /// these benchmarks gave ferroid before issue 13, its slowest setting with threads.
+    SpinOnLostCas,
+    /// `yield_now` on every pending answer: the setting an outside harness found best for
+    /// threads sharing one generator (issue 13 §1). On one thread there is no lost
+    /// compare-exchange, so the two settings run the same code.
+    YieldAlways,
+}
+
+impl FerroidWait {
+    /// Every setting, in the order the tables list them.
+    pub const ALL: [FerroidWait; 2] = [FerroidWait::SpinOnLostCas, FerroidWait::YieldAlways];
+
+    /// The setting's name in tables and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            FerroidWait::SpinOnLostCas => "spin_on_lost_cas",
+            FerroidWait::YieldAlways => "yield_always",
+        }
+    }
+}
+
+/// One ID from a ferroid atomic generator, as raw bits, waiting as `wait` says.
+#[inline]
+pub fn ferroid_next_with<I, T>(generator: &AtomicSnowflakeGenerator<I, T>, wait: FerroidWait) -> u64
+where
+    I: SnowflakeId<Ty = u64>,
+    T: TimeSource<u64>,
+{
+    match wait {
+        FerroidWait::SpinOnLostCas => generator.next_id(|ticks| {
+            if ticks == 0 {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }),
+        FerroidWait::YieldAlways => generator.next_id(|_| std::thread::yield_now()),
+    }
+    .to_raw()
+}
+
+/// One ID from a ferroid atomic generator, as raw bits, with `yield_now` on every pending
+/// answer ([`FerroidWait::YieldAlways`]): on one thread both settings are the same code, and
+/// with threads it is ferroid's best.
 #[inline]
 pub fn ferroid_next<I, T>(generator: &AtomicSnowflakeGenerator<I, T>) -> u64
 where
     I: SnowflakeId<Ty = u64>,
     T: TimeSource<u64>,
 {
-    generator
-        .next_id(|wait| {
-            if wait == 0 {
-                std::hint::spin_loop();
-            } else {
-                std::thread::yield_now();
-            }
-        })
-        .to_raw()
+    ferroid_next_with(generator, FerroidWait::YieldAlways)
 }
 
 fn snowflake_me_builder<'a>() -> snowflake_me::Builder<'a> {
