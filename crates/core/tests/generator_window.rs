@@ -382,8 +382,10 @@ fn a_ceiling_wait_is_bounded() {
 }
 
 #[test]
-fn a_generator_fits_in_one_cache_line() {
-    assert_eq!(std::mem::size_of::<IdGenerator>(), 64);
+fn a_generator_is_two_cache_lines_with_the_state_alone_on_the_first() {
+    // The state word, which every reservation writes, on a line of its own; the control word
+    // and the layout, which every call reads, on a read-mostly line (issue 13 §1).
+    assert_eq!(std::mem::size_of::<IdGenerator>(), 128);
     assert_eq!(std::mem::align_of::<IdGenerator>(), 64);
     fn send_sync<T: Send + Sync>() {}
     send_sync::<IdGenerator>();
@@ -423,6 +425,46 @@ fn a_fence_stops_the_optimistic_path_too() {
     g.fence();
     assert_eq!(g.next_id().unwrap_err(), Error::Fenced);
     assert_eq!(g.next_id().unwrap_err(), Error::Fenced);
+}
+
+/// `next_id` reserves with a bare `fetch_add` while the state's next value is known usable at
+/// the clock's tick. The call that takes a tick's last value must end that, so that a poll
+/// after it reserves nothing: Pending, and the next tick still starts at sequence 0.
+#[test]
+fn the_call_that_takes_a_ticks_last_value_ends_the_one_fetch_add_path() {
+    let clock = ManualClock::new(0);
+    let g = at_t(&clock).build().unwrap();
+    for sequence in 0..4096 {
+        let parts = g.next_id().unwrap().parts(&layout()).unwrap();
+        assert_eq!((parts.tick, parts.sequence), (T, sequence));
+    }
+    for _ in 0..3 {
+        match g.poll_id().unwrap() {
+            snowdrift::Poll::Pending { tick, .. } => assert_eq!(tick, T + 1),
+            other => panic!("a poll at a full tick reserved: {other:?}"),
+        }
+    }
+    clock.advance(1);
+    let parts = g.next_id().unwrap().parts(&layout()).unwrap();
+    assert_eq!((parts.tick, parts.sequence), (T + 1, 0));
+}
+
+/// A call after a fence reserves nothing, on the one-`fetch_add` path too. One value is left
+/// in tick T, so a single burned reservation would move the state to tick T + 1.
+#[test]
+fn calls_after_a_fence_reserve_nothing() {
+    let clock = ManualClock::new(0);
+    let g = at_t(&clock).build().unwrap();
+    for _ in 0..4095 {
+        g.next_id().unwrap();
+    }
+    assert_eq!(g.fence(), Some(T));
+    for _ in 0..3 {
+        assert_eq!(g.next_id().unwrap_err(), Error::Fenced);
+        assert_eq!(g.poll_id().unwrap_err(), Error::Fenced);
+    }
+    assert_eq!(g.next_tick(), T, "a call after the fence reserved a value");
+    assert_eq!(g.fence(), Some(T));
 }
 
 #[test]

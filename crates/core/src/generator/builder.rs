@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::{IdGenerator, LIVE};
+use super::{IdGenerator, StateLine, LIVE, NO_TICK};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::layout::Layout;
@@ -184,13 +184,16 @@ impl<C: Clock> GeneratorBuilder<C> {
         // "the whole layout" means, and reaching it reports `LayoutExhausted`.
         let limit = super::clamp_limit(self.limit.unwrap_or(u64::MAX), &layout);
         Ok(IdGenerator {
-            state: AtomicU64::new(self.floor << layout.sequence_bits()),
+            line: StateLine {
+                state: AtomicU64::new(self.floor << layout.sequence_bits()),
+                exhaustion_waits: AtomicU64::new(0),
+            },
             control: AtomicU64::new((limit << 1) | LIVE),
+            usable_tick: AtomicU64::new(NO_TICK),
             node_bits: (self.datacenter << layout.datacenter_shift())
                 | (self.machine << layout.machine_shift()),
             epoch_ms: layout.epoch_ms(),
             clock,
-            exhaustion_waits: AtomicU64::new(0),
             max_wait_ms,
             unit_ms,
             max_lead_ticks,

@@ -218,7 +218,7 @@ where
         // tick, where a reservation would jump to) to the end of the last usable tick. A race
         // may still make the block span further; the reservation then holds it, as any.
         let shift = generator.sequence_bits;
-        let current = generator.state.load(Ordering::Relaxed);
+        let current = generator.line.state.load(Ordering::Relaxed);
         let start = current.max(now.checked_shl(u32::from(shift)).unwrap_or(u64::MAX));
         let usable_ticks = now.saturating_add(u64::from(generator.max_lead_ticks) + 1);
         let through = usable_ticks.saturating_mul(1u64 << shift);

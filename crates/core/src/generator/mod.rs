@@ -61,7 +61,7 @@ fn clamp_limit(limit: u64, layout: &Layout) -> u64 {
 
 /// A thread-safe, lock-free Snowflake generator for one worker slot.
 ///
-/// `Send + Sync`, fits in one cache line, and allocates nothing per ID. Share it behind an
+/// `Send + Sync`, two cache lines (the state word alone on one), and allocates nothing per ID. Share it behind an
 /// `Arc`, or put it in a `static` through `OnceLock`.
 ///
 /// ```
@@ -83,16 +83,20 @@ fn clamp_limit(limit: u64, layout: &Layout) -> u64 {
 /// ```
 #[repr(C, align(64))]
 pub struct IdGenerator<C: Clock = SystemClock> {
-    /// The next `(tick << sequence_bits) | sequence` to issue. Only ever increases.
-    state: AtomicU64,
+    /// The one word every reservation writes, alone on its cache line.
+    line: StateLine,
+    // Everything below is read-mostly: threads reading it do not lose the line whenever
+    // another thread reserves (it is written at a fence, a raise, and once per tick).
     /// `(limit_tick << 1) | LIVE`, where `limit_tick` is one past the ceiling; 0 once fenced.
     control: AtomicU64,
+    /// The clock tick at which the state's next value was last seen usable (within the lead
+    /// and below the limit), or [`NO_TICK`]: while it equals the clock's tick, `next_id`
+    /// reserves with one `fetch_add` and no load of the state word (`reserve.rs`).
+    usable_tick: AtomicU64,
     /// The datacenter and machine fields, already shifted into place.
     node_bits: u64,
     epoch_ms: u64,
     clock: C,
-    /// Times a caller slept because the sequence of a tick was used up.
-    exhaustion_waits: AtomicU64,
     /// Most the clock may lag the state before a call is refused, in ms.
     max_wait_ms: u32,
     unit_ms: u16,
@@ -106,8 +110,26 @@ pub struct IdGenerator<C: Clock = SystemClock> {
     sequence_bits: u8,
 }
 
+/// The state word and the (rarely written) count of waits, on a cache line of their own.
+///
+/// Two lines instead of one (issue 13 §1): with the control word and the layout on the line
+/// that every `fetch_add` writes, each thread's reads of them fetched the line back from the
+/// core that had just reserved, two coherence transactions per ID instead of one.
+#[repr(C, align(64))]
+struct StateLine {
+    /// The next `(tick << sequence_bits) | sequence` to issue. Only ever increases.
+    state: AtomicU64,
+    /// Times a caller slept because the sequence of a tick was used up.
+    exhaustion_waits: AtomicU64,
+}
+
+/// `usable_tick` when no tick is known usable: never a clock tick (ticks are below 2^63).
+const NO_TICK: u64 = u64::MAX;
+
 #[cfg(not(loom))]
-const _: () = assert!(std::mem::size_of::<IdGenerator<SystemClock>>() == 64);
+const _: () = assert!(std::mem::size_of::<IdGenerator<SystemClock>>() == 128);
+#[cfg(not(loom))]
+const _: () = assert!(std::mem::offset_of!(IdGenerator<SystemClock>, control) == 64);
 
 impl IdGenerator<SystemClock> {
     /// The user's design: a generator for `(datacenter_id, machine_id)` in the default 41/5/5/12
@@ -339,12 +361,16 @@ impl<C: Clock> IdGenerator<C> {
         // revive the window. (loom, checking this, found an interleaving in its model where a
         // plain store let a concurrent raise revive the window.)
         let previous = self.control.swap(0, Ordering::SeqCst);
+        // Sends later calls to the path that checks the window before reserving, so that a
+        // call after the fence burns nothing (a call racing it is caught by the check after
+        // its reservation, below).
+        self.usable_tick.store(NO_TICK, Ordering::Release);
         // The store-buffer pattern: this thread writes the control word and then reads the
         // state; a reserving thread writes the state (`fetch_add` or compare-exchange) and
         // then reads the control word, all `SeqCst`. At least one of the two sees the other's
         // write: either this read sees the reservation, so the bound covers it, or the
         // reserver sees the fence and burns its values instead of returning them.
-        let state = load_after_rmw(&self.state);
+        let state = load_after_rmw(&self.line.state);
         let reserved = state.checked_sub(1).map(|last| last >> self.sequence_bits);
         if previous & LIVE == 0 {
             // Fenced before: the ceiling was cleared then, so only the state bounds the ticks.
@@ -373,7 +399,7 @@ impl<C: Clock> IdGenerator<C> {
 
     /// The tick of the next ID to be issued (the high-water mark in use is just below it).
     pub fn next_tick(&self) -> u64 {
-        self.state.load(Ordering::Acquire) >> self.sequence_bits
+        self.line.state.load(Ordering::Acquire) >> self.sequence_bits
     }
 
     /// The clock's current tick in this generator's layout.
@@ -416,13 +442,13 @@ impl<C: Clock> IdGenerator<C> {
 
     /// Times a call slept because a tick's sequence was used up.
     pub fn exhaustion_waits(&self) -> u64 {
-        self.exhaustion_waits.load(Ordering::Relaxed)
+        self.line.exhaustion_waits.load(Ordering::Relaxed)
     }
 
     /// The generator's layout.
     pub fn layout(&self) -> Layout {
-        // Rebuilt from the packed fields rather than stored, so the generator stays in one
-        // cache line; it was validated when the generator was built.
+        // Rebuilt from the packed fields rather than stored, so the read-mostly fields stay on
+        // one cache line; it was validated when the generator was built.
         Layout::from_spec_unchecked(crate::layout::LayoutSpec {
             timestamp_bits: self.timestamp_bits,
             datacenter_bits: self.datacenter_bits,

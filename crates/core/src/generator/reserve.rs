@@ -36,10 +36,31 @@
 //! - **2, the window.** Every reservation's last tick is below the limit read after its
 //!   write (the store-buffer pattern that `fence` relies on), and the limit only rises
 //!   until a fence clears it.
+//!
+//! # The one-`fetch_add` path (issue 13 §1)
+//! Reading the state word before the `fetch_add` costs a second coherence transaction per ID
+//! when threads share the generator: the load fetches the line shared, the `fetch_add` must
+//! then take it exclusive. So a single value is reserved by a bare `fetch_add` while
+//! `usable_tick` (on the read-mostly line) equals the clock's tick: a reservation that left the
+//! state's next value usable at tick `t` (within the lead, below the limit) stores `t`; one
+//! that left it unusable, a fence, or a Pending answer stores [`NO_TICK`].
+//! - **The invariants do not rest on the hint.** The value the `fetch_add` returns is checked
+//!   as on the other path: its tick below the limit read after the write (2, and the fence),
+//!   within the lead of the clock read before it (4), Held or refused past that (7). A hint
+//!   that is out of date costs a burned value or a Held answer, never a wrong ID.
+//! - **No stale ticks.** The hint is stored (release) only after the state reached its tick,
+//!   and read (acquire) before the `fetch_add`, so the value reserved is in that tick or later;
+//!   a value below the clock's tick is burned anyway and the other path runs.
+//! - **The same answers as before, one call at a time.** Every reservation updates the hint,
+//!   so without a race the bare `fetch_add` runs only when the load-first path would have
+//!   reserved the same value and answered Ready. Only racing calls can overshoot into an
+//!   unusable tick (Held, or burned past `max_wait`), as a lost race could before; each
+//!   overshoot clears the hint, and the state word cannot wrap, since it is below 2^63 and
+//!   only single values take this path.
 
 use std::time::Duration;
 
-use super::IdGenerator;
+use super::{IdGenerator, NO_TICK};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::sync::{load_after_rmw, Ordering};
@@ -71,10 +92,40 @@ impl<C: Clock> IdGenerator<C> {
     pub(super) fn try_reserve(&self, count: u64) -> Result<Attempt> {
         let shift = self.sequence_bits;
         let lead = u64::from(self.max_lead_ticks);
+        if count == 1 {
+            let now_ms = self.clock.now_ms();
+            let now = self.tick_of_ms(now_ms);
+            if self.usable_tick.load(Ordering::Acquire) == now {
+                // The state's next value was usable at this tick: reserve it without reading
+                // the state first, then check it as any reservation (see the module docs).
+                let first = self.line.state.fetch_add(1, Ordering::SeqCst);
+                let control = load_after_rmw(&self.control);
+                let tick = first >> shift;
+                if tick >= control >> 1 {
+                    self.forget_usable_tick();
+                    return Err(self.outside_window(control));
+                }
+                let lead_end = now.saturating_add(lead);
+                if tick >= now && tick <= lead_end {
+                    if (first + 1) >> shift > lead_end {
+                        // This was the last usable value: the next call checks first.
+                        self.forget_usable_tick();
+                    }
+                    return Ok(Attempt::Ready(first));
+                }
+                self.forget_usable_tick();
+                if tick > lead_end {
+                    // Racing calls used up the usable values: ours is in a later tick.
+                    return self.held_after_reserving(first, tick - lead);
+                }
+                // Below the clock's tick (not reached while the hint is kept, see the module
+                // docs): burned; the path below starts the current tick.
+            }
+        }
         loop {
             let now_ms = self.clock.now_ms();
             let now = self.tick_of_ms(now_ms);
-            let current = self.state.load(Ordering::Acquire);
+            let current = self.line.state.load(Ordering::Acquire);
             let control = self.control.load(Ordering::Acquire);
             let limit = control >> 1;
 
@@ -97,6 +148,7 @@ impl<C: Clock> IdGenerator<C> {
                     self.check_hold(ready_tick, now_ms)?;
                 }
                 if self
+                    .line
                     .state
                     .compare_exchange(current, next, Ordering::SeqCst, Ordering::Acquire)
                     .is_err()
@@ -109,6 +161,7 @@ impl<C: Clock> IdGenerator<C> {
                 if last_tick >= control >> 1 {
                     return Err(self.outside_window(control));
                 }
+                self.note_next(now, next, control >> 1);
                 return Ok(if ready_tick > now {
                     Attempt::Held { first, ready_tick }
                 } else {
@@ -124,6 +177,7 @@ impl<C: Clock> IdGenerator<C> {
             }
             if first_tick > now.saturating_add(lead) {
                 // Not even the first value is usable yet: reserve nothing, say when.
+                self.forget_usable_tick();
                 match self.pending(first_tick - lead, now_ms)? {
                     Some(pending) => return Ok(pending),
                     None => continue,
@@ -133,7 +187,7 @@ impl<C: Clock> IdGenerator<C> {
             if ready_tick > now {
                 self.check_hold(ready_tick, now_ms)?;
             }
-            let first = self.state.fetch_add(count, Ordering::SeqCst);
+            let first = self.line.state.fetch_add(count, Ordering::SeqCst);
             let last_tick = first.saturating_add(count - 1) >> shift;
             // As above: the window after the write, so that a racing fence is seen.
             let control = load_after_rmw(&self.control);
@@ -141,6 +195,7 @@ impl<C: Clock> IdGenerator<C> {
                 // Lost a race at the end of the window, or to a fence: burned, never issued.
                 return Err(self.outside_window(control));
             }
+            self.note_next(now, first.saturating_add(count), control >> 1);
             let ready_tick = last_tick.saturating_sub(lead);
             if ready_tick <= now {
                 return Ok(Attempt::Ready(first));
@@ -159,7 +214,7 @@ impl<C: Clock> IdGenerator<C> {
         let lead = u64::from(self.max_lead_ticks);
         let now_ms = self.clock.now_ms();
         let now = self.tick_of_ms(now_ms);
-        let current = self.state.load(Ordering::Acquire);
+        let current = self.line.state.load(Ordering::Acquire);
         let control = self.control.load(Ordering::Acquire);
         let limit = control >> 1;
         // The tick the next ID would have: the clock's, or the state's when it is ahead.
@@ -176,6 +231,27 @@ impl<C: Clock> IdGenerator<C> {
             return Err(self.wait_refusal(usable_from, now_ms, now_ms));
         }
         Ok(Duration::from_millis(wait_ms))
+    }
+
+    /// Records whether the state's next value, `next` after a reservation at clock tick `now`
+    /// under the exclusive tick limit `limit`, is usable at `now`: the hint of the
+    /// one-`fetch_add` path. Written only when it changes, so the line stays read-mostly.
+    #[inline(always)]
+    fn note_next(&self, now: u64, next: u64, limit: u64) {
+        let tick = next >> self.sequence_bits;
+        let usable = tick <= now.saturating_add(u64::from(self.max_lead_ticks)) && tick < limit;
+        let hint = if usable { now } else { NO_TICK };
+        if self.usable_tick.load(Ordering::Relaxed) != hint {
+            self.usable_tick.store(hint, Ordering::Release);
+        }
+    }
+
+    /// Sends the next single-value reservation to the path that reads the state first.
+    #[inline(always)]
+    fn forget_usable_tick(&self) {
+        if self.usable_tick.load(Ordering::Relaxed) != NO_TICK {
+            self.usable_tick.store(NO_TICK, Ordering::Release);
+        }
     }
 
     /// The answer for values reserved from `first` whose last one needs the clock at

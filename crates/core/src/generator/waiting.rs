@@ -67,7 +67,7 @@ impl<C: Clock> IdGenerator<C> {
         // filled up: a block that runs into later ticks, or single IDs whose next free value
         // is in the very next tick. A longer wait is for a clock that lags the state.
         if held || tick == now + 1 {
-            self.exhaustion_waits.fetch_add(1, Ordering::Relaxed);
+            self.line.exhaustion_waits.fetch_add(1, Ordering::Relaxed);
         }
         self.clock.wait_until_ms(target_ms);
         let after = self.now_tick();
