@@ -8,6 +8,12 @@
 //! - `n` separate `next_id` calls on our generator, what batching saves;
 //! - snowflake_me's batch API, `next_ids_into` into a reused buffer (its allocation-free form).
 //!
+//! And the pattern a server has (issue 13 §2): each ID taken **one at a time** from a refilled
+//! batch of `n`, every ID through `black_box`, so no loop over the batch turns into a bulk
+//! operation: from an `IdBlock` (`snowdrift_block_one_at_a_time`), from a buffer that
+//! `next_ids_into` refills (`snowdrift_next_ids_into_one_at_a_time`), and from the `Vec` that
+//! snowflake_me's `next_ids_into` refills (`snowflake_me_next_ids_into_one_at_a_time`).
+//!
 //! Ferroid has no batch API. The layouts are the wide ones (22-bit sequence), so a block never
 //! has to wait for the next tick.
 
@@ -64,7 +70,40 @@ fn next_ids(c: &mut Criterion) {
             },
         );
 
+        group.bench_with_input(
+            BenchmarkId::new("snowdrift_block_one_at_a_time", n),
+            &n,
+            |b, &n| {
+                b.iter(|| {
+                    let block = ours.next_ids(n).expect("snowdrift next_ids");
+                    let mut sum = 0;
+                    // A `for` loop calls `next()` for each ID, as a server taking them does.
+                    for id in block {
+                        sum = fold(sum, black_box(id.as_u64()));
+                    }
+                    sum
+                });
+            },
+        );
+
         let capacity = usize::try_from(n).expect("block size fits usize");
+        let mut ours_buffer = vec![snowdrift::Id::default(); capacity];
+        group.bench_with_input(
+            BenchmarkId::new("snowdrift_next_ids_into_one_at_a_time", n),
+            &n,
+            |b, _| {
+                b.iter(|| {
+                    ours.next_ids_into(&mut ours_buffer)
+                        .expect("snowdrift next_ids_into");
+                    let mut sum = 0;
+                    for id in &ours_buffer {
+                        sum = fold(sum, black_box(id.as_u64()));
+                    }
+                    sum
+                });
+            },
+        );
+
         let mut buffer = Vec::with_capacity(capacity);
         group.bench_with_input(
             BenchmarkId::new("snowflake_me_next_ids_into", n),
@@ -76,6 +115,23 @@ fn next_ids(c: &mut Criterion) {
                         .next_ids_into(count, &mut buffer)
                         .expect("snowflake_me next_ids_into");
                     black_box(buffer.iter().fold(0, |sum, id| fold(sum, id.as_u64())))
+                });
+            },
+        );
+        group.bench_with_input(
+            BenchmarkId::new("snowflake_me_next_ids_into_one_at_a_time", n),
+            &capacity,
+            |b, &count| {
+                b.iter(|| {
+                    buffer.clear();
+                    snowflake_me
+                        .next_ids_into(count, &mut buffer)
+                        .expect("snowflake_me next_ids_into");
+                    let mut sum = 0;
+                    for id in &buffer {
+                        sum = fold(sum, black_box(id.as_u64()));
+                    }
+                    sum
                 });
             },
         );

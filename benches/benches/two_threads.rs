@@ -1,6 +1,9 @@
 //! Case 2: two threads sharing one generator. Total throughput (IDs from both threads over
 //! wall time) against two threads sharing a bare `AtomicU64::fetch_add`, the best any shared
-//! counter can do; the peers' generators are measured the same way for reference.
+//! counter can do; the peers' generators are measured the same way for reference, ferroid at
+//! both of its wait settings (`yield_now` on every pending answer is its best with threads,
+//! issue 13 §1; spinning on a lost compare-exchange is what these benchmarks gave it before),
+//! and our per-thread `local()` handle beside the shared `next_id`.
 //!
 //! One criterion iteration is one ID (from either thread); `iter_custom` splits the iterations
 //! between the threads and times from a common start to the last thread's end (see
@@ -13,7 +16,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use criterion::{Criterion, Throughput};
-use snowdrift_benches::{generators, threads::run_split};
+use snowdrift_benches::generators::{self, FerroidWait};
+use snowdrift_benches::threads::{run_split, run_split_with};
 
 const THREADS: usize = 2;
 
@@ -58,8 +62,28 @@ fn two_threads(c: &mut Criterion) {
         );
     }
 
+    group.bench_function("snowdrift_local", |b| {
+        b.iter_custom(|iters| {
+            run_split_with(
+                THREADS,
+                iters,
+                || ours.local(),
+                |local| local.next_id().expect("snowdrift local").as_u64(),
+            )
+            .wall
+        });
+    });
+
+    // `yield_now` on every pending answer: ferroid's best setting with threads.
     group.bench_function("ferroid_atomic_32_10_22", |b| {
         b.iter_custom(|iters| run_split(THREADS, iters, || generators::ferroid_next(&ferroid)));
+    });
+    group.bench_function("ferroid_atomic_32_10_22_spin_on_lost_cas", |b| {
+        b.iter_custom(|iters| {
+            run_split(THREADS, iters, || {
+                generators::ferroid_next_with(&ferroid, FerroidWait::SpinOnLostCas)
+            })
+        });
     });
 
     group.bench_function("snowflake_me_31_5_5_22", |b| {

@@ -149,9 +149,17 @@ fn main() {
          (ID ms - wall = {} ms)",
         id_ms as i64 - after as i64
     );
+    // Issue 13 §4: an idle process under 0.5% of a core.
+    let met = process_share < 0.005;
+    println!(
+        "**Target** idle process under 0.5% of a core: **{}** ({:.3}%)",
+        if met { "met" } else { "NOT met" },
+        100.0 * process_share
+    );
 
     if let Some(path) = json_path {
         let all = json!({
+            "target_under_half_a_percent_met": met,
             "quiet_window_s": secs,
             "process_cpu_share_of_a_core": process_share,
             "ticker_cpu_share_of_a_core": ticker_share,

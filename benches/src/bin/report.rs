@@ -244,7 +244,9 @@ fn main() {
         &[
             "core_two_threads/model_load_then_fetch_add",
             "core_two_threads/snowdrift_32_5_5_22",
+            "core_two_threads/snowdrift_local",
             "core_two_threads/ferroid_atomic_32_10_22",
+            "core_two_threads/ferroid_atomic_32_10_22_spin_on_lost_cas",
             "core_two_threads/snowflake_me_31_5_5_22",
         ],
         1.0,
@@ -254,7 +256,7 @@ fn main() {
     // Case 3: blocks.
     for n in [1000u64, 4096] {
         let ours = report.ns(&format!("core_next_ids/snowdrift_next_ids/{n}"), n as f64);
-        let verdicts = ours
+        let mut verdicts: Vec<Value> = ours
             .map(|ours| {
                 vec![verdict(
                     "next_ids ≤ 1 ns per ID amortised, every ID consumed",
@@ -263,6 +265,29 @@ fn main() {
                 )]
             })
             .unwrap_or_default();
+        // Issue 13 §2: one ID at a time from a refilled batch, against snowflake_me's refilled Vec.
+        let peer = report.ns(
+            &format!("core_next_ids/snowflake_me_next_ids_into_one_at_a_time/{n}"),
+            n as f64,
+        );
+        for (what, name) in [
+            ("an IdBlock", "snowdrift_block_one_at_a_time"),
+            (
+                "a buffer next_ids_into refills",
+                "snowdrift_next_ids_into_one_at_a_time",
+            ),
+        ] {
+            if let (Some(ours), Some(peer)) = (
+                report.ns(&format!("core_next_ids/{name}/{n}"), n as f64),
+                peer,
+            ) {
+                verdicts.push(verdict(
+                    &format!("one at a time from {what}: at least snowflake_me's speed (one at a time from its refilled Vec; criterion: cases run one after another)"),
+                    ours <= peer,
+                    format!("ours {ours:.3} ns/ID, snowflake_me {peer:.3} ns/ID: snowflake_me/ours = {:.2}", peer / ours),
+                ));
+            }
+        }
         report.case(
             &format!("3. next_ids({n}), 1 thread, every ID consumed"),
             &format!("core_next_ids/baseline_fetch_add_fold/{n}"),
@@ -270,6 +295,9 @@ fn main() {
                 &format!("core_next_ids/snowdrift_next_ids/{n}"),
                 &format!("core_next_ids/snowdrift_next_id_loop/{n}"),
                 &format!("core_next_ids/snowflake_me_next_ids_into/{n}"),
+                &format!("core_next_ids/snowdrift_block_one_at_a_time/{n}"),
+                &format!("core_next_ids/snowdrift_next_ids_into_one_at_a_time/{n}"),
+                &format!("core_next_ids/snowflake_me_next_ids_into_one_at_a_time/{n}"),
             ],
             n as f64,
             verdicts,
@@ -338,38 +366,47 @@ fn main() {
         }
     }
 
-    // Cases 1 and 2 measured interleaved, if given: the ratios the verdicts rest on.
+    // The interleaved program's cases, if given: the ratios the verdicts rest on.
     let mut interleaved_json = Value::Null;
     if let Some(path) = interleaved {
         let results = read_json(&path);
         for case in results["cases"].as_array().into_iter().flatten() {
             println!(
-                "\n### {} — interleaved, {} rounds\n",
+                "\n### {} — {} thread(s), interleaved, {} rounds (load average {})\n",
                 case["case"].as_str().unwrap_or(""),
-                case["rounds"]
+                case["threads"],
+                case["rounds"],
+                case["load_average_before"].as_str().unwrap_or("?"),
             );
-            println!("| contender | ns/ID (median) | × baseline, per round: median (IQR) |");
-            println!("|---|---:|---|");
+            println!("| contender | wall ns/ID (median) | × baseline, per round: median (IQR) | CPU ns/ID (median) |");
+            println!("|---|---:|---|---:|");
             for row in case["rows"].as_array().into_iter().flatten() {
                 println!(
-                    "| `{}` | {:.2} | {:.2} ({:.2}–{:.2}) |",
+                    "| `{}` | {:.2} | {:.2} ({:.2}–{:.2}) | {:.2} |",
                     row["contender"].as_str().unwrap_or(""),
                     row["ns_per_id_median"].as_f64().unwrap_or(0.0),
                     row["ratio_to_baseline_median"].as_f64().unwrap_or(0.0),
                     row["ratio_to_baseline_iqr"][0].as_f64().unwrap_or(0.0),
                     row["ratio_to_baseline_iqr"][1].as_f64().unwrap_or(0.0),
+                    row["cpu_ns_per_id_median"].as_f64().unwrap_or(0.0),
                 );
             }
-            let v = &case["verdict"];
-            println!(
-                "\n**Target** {}: {} ({}: median {:.2}, IQR {:.2}–{:.2}; above 1 means ours is faster).",
-                v["target"].as_str().unwrap_or(""),
-                if v["met"].as_bool() == Some(true) { "met" } else { "NOT met" },
-                v["ratio"].as_str().unwrap_or(""),
-                v["median"].as_f64().unwrap_or(0.0),
-                v["iqr"][0].as_f64().unwrap_or(0.0),
-                v["iqr"][1].as_f64().unwrap_or(0.0),
-            );
+            for v in case["verdicts"].as_array().into_iter().flatten() {
+                println!(
+                    "\n**Target** {}: {} ({}: median {:.2}, IQR {:.2}–{:.2}; needs ≥ {:.2}).",
+                    v["target"].as_str().unwrap_or(""),
+                    if v["met"].as_bool() == Some(true) {
+                        "met"
+                    } else {
+                        "NOT met"
+                    },
+                    v["ratio"].as_str().unwrap_or(""),
+                    v["median"].as_f64().unwrap_or(0.0),
+                    v["iqr"][0].as_f64().unwrap_or(0.0),
+                    v["iqr"][1].as_f64().unwrap_or(0.0),
+                    v["at_least"].as_f64().unwrap_or(0.0),
+                );
+            }
         }
         interleaved_json = results;
     }
