@@ -92,8 +92,9 @@ impl<C: Clock> IdGenerator<C> {
     pub(super) fn try_reserve(&self, count: u64) -> Result<Attempt> {
         let shift = self.sequence_bits;
         let lead = u64::from(self.max_lead_ticks);
+        // Read once for both paths; re-read only when the path below tries again.
+        let mut now_ms = self.clock.now_ms();
         if count == 1 {
-            let now_ms = self.clock.now_ms();
             let now = self.tick_of_ms(now_ms);
             if self.usable_tick.load(Ordering::Acquire) == now {
                 // The state's next value was usable at this tick: reserve it without reading
@@ -120,10 +121,10 @@ impl<C: Clock> IdGenerator<C> {
                 }
                 // Below the clock's tick (not reached while the hint is kept, see the module
                 // docs): burned; the path below starts the current tick.
+                now_ms = self.clock.now_ms();
             }
         }
         loop {
-            let now_ms = self.clock.now_ms();
             let now = self.tick_of_ms(now_ms);
             let current = self.line.state.load(Ordering::Acquire);
             let control = self.control.load(Ordering::Acquire);
@@ -153,6 +154,7 @@ impl<C: Clock> IdGenerator<C> {
                     .compare_exchange(current, next, Ordering::SeqCst, Ordering::Acquire)
                     .is_err()
                 {
+                    now_ms = self.clock.now_ms();
                     continue;
                 }
                 // The window as it is after the reservation: a fence whose read of the state
@@ -180,7 +182,10 @@ impl<C: Clock> IdGenerator<C> {
                 self.forget_usable_tick();
                 match self.pending(first_tick - lead, now_ms)? {
                     Some(pending) => return Ok(pending),
-                    None => continue,
+                    None => {
+                        now_ms = self.clock.now_ms();
+                        continue;
+                    }
                 }
             }
             let ready_tick = last_tick.saturating_sub(lead);
