@@ -278,7 +278,7 @@ fn main() {
         1,
         &shared(1),
         &[Target {
-            text: "next_id at least ferroid's throughput at its best setting (1 thread)",
+            text: "1 thread: next_id at least ferroid's throughput (the 2026-11-30 target; issue 13 asks that 1 thread be no slower than before, judged by instruction count)",
             ours: "snowdrift_next_id",
             peer: "ferroid_",
             at_least: 1.0,
