@@ -171,6 +171,14 @@ mod tests {
     use std::time::Duration;
 
     /// `snowdrift serve ARGS` as clap parses it.
+    /// The etcd coordinator on an endpoint nothing listens on (loading never connects).
+    const ETCD_FLAGS: &[&str] = &[
+        "--coordinator",
+        "etcd",
+        "--etcd-endpoints",
+        "http://127.0.0.1:1",
+    ];
+
     pub(crate) fn serve_args(args: &[&str]) -> ServeArgs {
         let cli =
             crate::cli::Cli::try_parse_from(["snowdrift", "serve"].iter().chain(args)).unwrap();
@@ -265,18 +273,9 @@ mod tests {
 
     #[test]
     fn a_window_with_no_upper_bound_is_refused_saying_the_rule() {
-        let etcd = [
-            "--coordinator",
-            "etcd",
-            "--etcd-endpoints",
-            "http://127.0.0.1:1",
-            "--cluster",
-            "c",
-        ];
-        let with = |base: &[&'static str], extra: &[&'static str]| {
-            let all: Vec<&str> = base.iter().chain(extra).copied().collect();
-            serve_args(&all)
-        };
+        let etcd = [ETCD_FLAGS, &["--cluster", "c"][..]].concat();
+        let with =
+            |base: &[&'static str], extra: &[&'static str]| serve_args(&[base, extra].concat());
         for (args, needles) in [
             // A restart after a crash would refuse for an hour.
             (
@@ -312,16 +311,7 @@ mod tests {
 
     #[test]
     fn etcd_settings_are_checked_by_the_etcd_validator() {
-        let base = [
-            "--coordinator",
-            "etcd",
-            "--etcd-endpoints",
-            "http://127.0.0.1:1",
-        ];
-        let args = |extra: &[&'static str]| {
-            let all: Vec<&str> = base.iter().chain(extra).copied().collect();
-            serve_args(&all)
-        };
+        let args = |extra: &[&'static str]| serve_args(&[ETCD_FLAGS, extra].concat());
         let err = load(&args(&["--cluster", "a/b"]), env(&[])).unwrap_err();
         assert!(err.to_string().contains("--cluster a/b"), "{err}");
         let err = load(
