@@ -20,12 +20,9 @@ fn ids_of_a_layout_that_ends_after_the_year_9999_decode_over_http() {
     )
     .unwrap();
     // With one-second ticks a block may span only as many ticks as max_wait (1 s) lets it
-    // wait for: 2 ticks of 4096, below the default --max-batch of 10 000.
-    let server = ServerBuilder::new()
-        .arg("--config")
-        .arg(&config)
-        .args(["--max-batch", "8192"])
-        .start();
+    // wait for: 2 ticks of 4096. The default --max-batch follows (it was 10 000, and serve
+    // refused to start on its own defaults).
+    let server = ServerBuilder::new().arg("--config").arg(&config).start();
 
     let layout = Layout::builder().unit_ms(1000).build().unwrap();
     let last = layout
@@ -41,6 +38,7 @@ fn ids_of_a_layout_that_ends_after_the_year_9999_decode_over_http() {
     let (status, info) = get_json(&server.url("/v1/info"));
     assert_eq!(status, 200, "{info}");
     assert_eq!(info["layout"]["ends"], "+71705-04-11T01:12:31.000Z");
+    assert_eq!(info["max_batch"], 8192);
 
     // An ID the node issues decodes too, on the same server.
     let (status, issued) = get_json(&server.url("/v1/id"));

@@ -119,6 +119,10 @@ pub fn load(
     {
         config.machine_id = MachineChoice::Auto;
     }
+    // The default batch follows the layout: a layout of long ticks holds fewer per reservation.
+    if sources.get("max_batch") == Some(&Source::Default) {
+        config.max_batch = config.default_max_batch();
+    }
     let loaded = Loaded { config, sources };
     loaded.validate()?;
     Ok(loaded)
@@ -389,6 +393,34 @@ mod tests {
             assert!(message.contains(&needle), "{text:?} → {message}");
             assert!(!message.contains('\n'), "{message}");
         }
+    }
+
+    #[test]
+    fn the_default_max_batch_is_what_one_reservation_of_the_layout_holds_up_to_10000() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.toml");
+        // 41/5/5/12 with one-second ticks: max_wait (1 s) covers a block of 2 ticks, 8192 IDs.
+        std::fs::write(
+            &path,
+            "[layout]\ntimestamp_bits = 41\ndatacenter_bits = 5\nmachine_bits = 5\n\
+             sequence_bits = 12\nepoch_ms = 1609459200000\nunit_ms = 1000\n",
+        )
+        .unwrap();
+        let shown = path.display().to_string();
+        let loaded = load(&serve_args(&["--config", &shown]), env(&[])).unwrap();
+        assert_eq!(loaded.config.max_batch, 8192);
+        assert_eq!(loaded.sources["max_batch"], Source::Default);
+        // A lead of one tick lets a block span one tick more.
+        let args = serve_args(&["--config", &shown, "--max-lead-ticks", "1"]);
+        assert_eq!(load(&args, env(&[])).unwrap().config.max_batch, 10_000);
+        // Asked for, the same number is still refused, naming the flag and the bound.
+        let args = serve_args(&["--config", &shown, "--max-batch", "10000"]);
+        let err = load(&args, env(&[])).unwrap_err().to_string();
+        assert!(err.contains("--max-batch 10000"), "{err}");
+        assert!(err.contains("1..=8192"), "{err}");
+        // The default layout holds far more than 10 000 per reservation.
+        let loaded = load(&serve_args(&[]), env(&[])).unwrap();
+        assert_eq!(loaded.config.max_batch, 10_000);
     }
 
     #[test]

@@ -16,12 +16,16 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use snowdrift::Layout;
+use snowdrift::{IdGenerator, Layout};
 use snowdrift_coordination::{Backend, EtcdOptions, LocalOptions, NodeConfig, WindowConfig};
 
 use super::values::{
     self, ClockSkewPolicy, CoordinatorKind, LayoutChoice, LogFormat, MachineChoice,
 };
+
+/// The default `--max-batch` where the layout's reservation holds more
+/// ([`ServeConfig::default_max_batch`]).
+pub const MAX_BATCH: u64 = 10_000;
 
 /// The settings of `snowdrift serve`.
 #[derive(Debug, Clone, PartialEq, clap::Args, Serialize, Deserialize)]
@@ -92,7 +96,9 @@ pub struct ServeConfig {
     #[arg(long, value_name = "PRESET", value_parser = LayoutChoice::parser())]
     pub layout: LayoutChoice,
 
-    /// Most IDs one request may ask for.
+    /// Most IDs one request may ask for: at most what one reservation of the layout can hold
+    /// (256 ticks' worth of sequence, and no more ticks than max_wait plus the lead cover).
+    /// Default: the smaller of 10000 and that.
     #[arg(long, value_name = "N")]
     pub max_batch: u64,
 
@@ -136,7 +142,7 @@ impl Default for ServeConfig {
             max_clock_skew: etcd.max_clock_skew,
             clock_skew_policy: etcd.skew_policy,
             layout: LayoutChoice::default(),
-            max_batch: 10_000,
+            max_batch: MAX_BATCH,
             log_format: LogFormat::default(),
             window: window.window,
             startup_max_wait: window.startup_max_wait,
@@ -149,6 +155,25 @@ impl ServeConfig {
     /// The layout to issue with.
     pub fn layout(&self) -> Layout {
         self.layout.layout()
+    }
+
+    /// The most IDs one reservation can hold with these settings: the generator's
+    /// `max_batch()` for the layout, lead and `max_wait` that `serve` will use. `None` when no
+    /// generator can be built on them (validation says why).
+    pub fn reservation_max_batch(&self) -> Option<u64> {
+        IdGenerator::builder(self.layout())
+            .max_lead_ticks(self.max_lead_ticks)
+            .max_wait(self.window_config().max_wait)
+            .build()
+            .ok()
+            .map(|generator| generator.max_batch())
+    }
+
+    /// `--max-batch` when none is set: the smaller of [`MAX_BATCH`] and what one reservation
+    /// holds, so that a layout of long ticks (1 s holds 8192 IDs) starts on its defaults.
+    pub fn default_max_batch(&self) -> u64 {
+        self.reservation_max_batch()
+            .map_or(MAX_BATCH, |most| most.min(MAX_BATCH))
     }
 
     /// The window protocol's settings.

@@ -29,6 +29,7 @@ impl Loaded {
         }
         let generator = IdGenerator::builder(layout)
             .max_lead_ticks(config.max_lead_ticks)
+            .max_wait(config.window_config().max_wait)
             .build()
             .map_err(|err| match err {
                 CoreError::CountOutOfRange {
