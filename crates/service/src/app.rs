@@ -1,33 +1,35 @@
 //! The state every protocol shares, and the one path by which IDs leave the service.
 //!
 //! An [`App`] is cheap to clone (one `Arc`) and is handed to each listener: HTTP, gRPC and the
-//! Redis protocol. A protocol parses its request, calls [`App::issue`] (or
-//! [`App::issue_one`], [`App::decode`], [`App::info`]) and maps a [`ServiceError`] to its own
-//! status. Checking the count, counting issued IDs and classifying failures happen here, once,
-//! so the protocols cannot drift apart.
+//! Redis protocol. A protocol parses its request, awaits [`App::issue`] (or
+//! [`App::issue_one`]), or calls [`App::decode`] or [`App::info`], and maps a [`ServiceError`]
+//! to its own status. Checking the count, counting issued IDs and classifying failures happen
+//! here, once, so the protocols cannot drift apart.
+//!
+//! Issuing polls the core, which never sleeps: a Ready answer (nearly every request) is
+//! returned in place; anything else is awaited on a tokio timer by [`crate::issuing`], within
+//! the generator's `max_wait`. No protocol needs a blocking thread, a pool or a permit to
+//! issue, and a request that waits for its ticks leaves its runtime worker free.
 //!
 //! The coordination [`Node`] inside owns the worker slot and the persisted window; the
 //! generator is fetched from it per call because a slot handover can replace it.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use snowdrift::clock::SystemClock;
-use snowdrift::{Id, IdBlock, Layout};
+use snowdrift::{Id, IdBlock, IdGenerator, Layout, Poll};
 use snowdrift_coordination::{CoordError, Node, NodeStatus, Stopped};
 
 use crate::describe::{self, rfc3339_ms, ClockInfo, DecodedId, Info};
 use crate::error::ServiceError;
+use crate::issuing::{self, WaitCounters};
 use crate::metrics as m;
 
 /// How long to keep trying to take sole ownership of the node at shutdown, while the last
 /// connections drop their handles.
 const SHUTDOWN_HANDLE_WAIT: Duration = Duration::from_secs(5);
-
-/// Most blocks issued at once on blocking threads (see [`App::run_blocking`]). One worker makes
-/// one tick's worth of IDs per tick whatever the concurrency, so a few in flight keep it busy;
-/// more would only add sleeping threads, each with its own allocator cache.
-const BLOCKING_ISSUERS: usize = 4;
 
 /// Shared service state: the node, the layout, limits and start time.
 #[derive(Debug, Clone)]
@@ -44,14 +46,17 @@ struct Inner {
     started: Instant,
     started_at: SystemTime,
     clock: SystemClock,
-    /// Permits for [`App::run_blocking`].
-    blocking_issuers: tokio::sync::Semaphore,
+    /// The generator's bound on one request's wait (the window settings' `max_wait`).
+    max_wait: Duration,
+    /// Waits of requests, which the core does not see (it never sleeps for the service).
+    waits: WaitCounters,
 }
 
 impl App {
     /// Wraps a started node. `max_batch` bounds one request; `layout_name` is the preset's name
-    /// or `custom`, for `/v1/info`.
-    pub fn new(node: Node, layout_name: &'static str, max_batch: u64) -> App {
+    /// or `custom`, for `/v1/info`; `max_wait` is the bound the node's generator was built
+    /// with (`WindowConfig::max_wait`), which bounds a request's whole wait.
+    pub fn new(node: Node, layout_name: &'static str, max_batch: u64, max_wait: Duration) -> App {
         let layout = node.layout();
         App {
             inner: Arc::new(Inner {
@@ -62,67 +67,79 @@ impl App {
                 started: Instant::now(),
                 started_at: SystemTime::now(),
                 clock: SystemClock::new(),
-                blocking_issuers: tokio::sync::Semaphore::new(BLOCKING_ISSUERS),
+                max_wait,
+                waits: WaitCounters::default(),
             }),
         }
     }
 
     /// Issues `count` consecutive IDs as one block reservation.
     ///
-    /// `count` must be in `1..=max_batch`. The generator may sleep briefly (up to about a
-    /// millisecond per 4096 IDs in the default layout) when the clock's current tick is used up;
-    /// callers on an async runtime with large counts should call this from a blocking context.
-    pub fn issue(&self, count: u64) -> Result<IdBlock, ServiceError> {
+    /// `count` must be in `1..=max_batch`. A block whose ticks the clock has not reached yet,
+    /// or a request that finds the tick's sequence used up, awaits a timer (never more than the
+    /// generator's `max_wait`); the thread is never blocked. Dropping the future while it
+    /// waits burns the block's IDs (see [`crate::issuing`]).
+    pub async fn issue(&self, count: u64) -> Result<IdBlock, ServiceError> {
         if count == 0 || count > self.inner.max_batch {
             return Err(ServiceError::batch_out_of_range(
                 count,
                 self.inner.max_batch,
             ));
         }
-        let result = self.inner.node.generator_guard().next_ids(count);
-        match result {
-            Ok(block) => {
-                m::ids_issued(count);
-                Ok(block)
+        let (generator, first) = {
+            let generator = self.inner.node.generator_guard();
+            match generator.poll_ids(count) {
+                Ok(Poll::Ready(block)) => return Ok(self.issued(block, count)),
+                Ok(other) => (Arc::clone(&generator), other),
+                Err(err) => return Err(self.failed(err)),
             }
-            Err(err) => Err(self.failed(err)),
-        }
-    }
-
-    /// Runs `work` on a blocking thread, at most a few at a time, and returns its result.
-    ///
-    /// For large blocks from async code: `work` calls [`App::issue`], which may sleep until the
-    /// block's ticks arrive, and renders the answer there too, so the async workers stay free.
-    /// Waiting for a permit is asynchronous.
-    pub async fn run_blocking<T, F>(&self, work: F) -> Result<T, ServiceError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&App) -> Result<T, ServiceError> + Send + 'static,
-    {
-        let internal =
-            |what: String| ServiceError::unavailable("internal", what, Duration::from_secs(1));
-        let _permit = self
-            .inner
-            .blocking_issuers
-            .acquire()
-            .await
-            .map_err(|err| internal(format!("issuing is closed: {err}")))?;
-        let app = self.clone();
-        tokio::task::spawn_blocking(move || work(&app))
-            .await
-            .map_err(|err| internal(format!("issuing task failed: {err}")))?
+        };
+        self.finish(&generator, first, count, |generator| {
+            generator.poll_ids(count)
+        })
+        .await
+        .map(|block| self.issued(block, count))
     }
 
     /// Issues one ID: the same as `issue(1)`, on the generator's single-ID fast path.
-    pub fn issue_one(&self) -> Result<Id, ServiceError> {
-        let result = self.inner.node.generator_guard().next_id();
-        match result {
-            Ok(id) => {
-                m::ids_issued(1);
-                Ok(id)
+    pub async fn issue_one(&self) -> Result<Id, ServiceError> {
+        let (generator, first) = {
+            let generator = self.inner.node.generator_guard();
+            match generator.poll_id() {
+                Ok(Poll::Ready(id)) => return Ok(self.issued(id, 1)),
+                Ok(other) => (Arc::clone(&generator), other),
+                Err(err) => return Err(self.failed(err)),
             }
-            Err(err) => Err(self.failed(err)),
-        }
+        };
+        self.finish(&generator, first, 1, IdGenerator::poll_id)
+            .await
+            .map(|id| self.issued(id, 1))
+    }
+
+    /// The slow path of both: wait on timers, then count or classify the outcome.
+    async fn finish<T>(
+        &self,
+        generator: &IdGenerator,
+        first: Poll<T>,
+        count: u64,
+        poll: impl Fn(&IdGenerator) -> snowdrift::Result<Poll<T>>,
+    ) -> Result<T, ServiceError> {
+        issuing::finish(
+            generator,
+            first,
+            count,
+            self.inner.max_wait,
+            &self.inner.waits,
+            poll,
+        )
+        .await
+        .map_err(|err| self.failed(err))
+    }
+
+    #[inline]
+    fn issued<T>(&self, ids: T, count: u64) -> T {
+        m::ids_issued(count);
+        ids
     }
 
     /// Decodes an ID written in any encoding, under the service's layout.
@@ -160,6 +177,11 @@ impl App {
     /// Most IDs one request may ask for.
     pub fn max_batch(&self) -> u64 {
         self.inner.max_batch
+    }
+
+    /// Times a request waited because a tick's sequence was used up, since the start.
+    pub fn exhaustion_waits(&self) -> u64 {
+        self.inner.waits.exhaustion_waits.load(Ordering::Relaxed)
     }
 
     /// The coordination snapshot.
@@ -201,7 +223,7 @@ impl App {
                 wall_offset_ms: events.wall_offset_ms,
                 backward_steps: events.backward_steps,
                 forward_steps: events.forward_steps,
-                exhaustion_waits: generator.exhaustion_waits(),
+                exhaustion_waits: self.exhaustion_waits(),
             },
             coordination: status,
         }
@@ -220,7 +242,7 @@ impl App {
         m::publish(&m::Gauges {
             clock_lead_seconds: next_tick.saturating_sub(tick.saturating_add(1)) as f64 * unit_secs,
             ceiling_headroom_seconds: headroom * unit_secs,
-            exhaustion_waits: generator.exhaustion_waits(),
+            exhaustion_waits: self.exhaustion_waits(),
             clock: self.inner.clock.events(),
             ready: self.is_ready(),
             layout_remaining_seconds: self

@@ -10,6 +10,8 @@
 //! A listener (HTTP, gRPC or the Redis protocol) parses a request and calls
 //! [`app::App`], the state shared by every protocol. `App::issue` is the single path by which
 //! IDs leave the service, so limits, metrics and error mapping are the same on every protocol.
+//! It polls the core, which never sleeps, and awaits a reservation that must wait for its
+//! ticks on a tokio timer ([`issuing`]), so no request blocks a runtime worker.
 //! Errors are [`error::ServiceError`]s: a stable code, a message and a class (bad input, or
 //! unavailable for now) that each protocol maps to its own status.
 //!
@@ -29,6 +31,7 @@ pub mod describe;
 pub mod error;
 pub mod grpc;
 pub mod http;
+pub mod issuing;
 pub mod listeners;
 pub mod logging;
 pub mod metrics;

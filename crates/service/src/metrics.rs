@@ -26,13 +26,16 @@ use crate::http::table::ROUTES;
 
 /// IDs handed out, on every protocol.
 pub const IDS_ISSUED: &str = "snowdrift_ids_issued_total";
+/// IDs reserved for a request that ended before they could be handed out (the client went
+/// away while its block waited for its ticks, or the wait failed): never issued by anyone.
+pub const IDS_BURNED: &str = "snowdrift_ids_burned_total";
 /// Requests that could not be served, by error code.
 pub const ISSUE_ERRORS: &str = "snowdrift_issue_errors_total";
 /// HTTP requests by route and status.
 pub const HTTP_REQUESTS: &str = "snowdrift_http_requests_total";
 /// HTTP request latency by route.
 pub const HTTP_DURATION: &str = "snowdrift_http_request_duration_seconds";
-/// Times a request slept because a tick's sequence was used up.
+/// Times a request waited because a tick's sequence was used up.
 pub const EXHAUSTION_WAITS: &str = "snowdrift_sequence_exhaustion_waits_total";
 /// Backward steps of the wall clock seen (and not followed).
 pub const CLOCK_BACKWARD: &str = "snowdrift_clock_backward_steps_total";
@@ -100,6 +103,10 @@ pub async fn upkeep(handle: PrometheusHandle) {
 fn describe() {
     use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
     describe_counter!(IDS_ISSUED, "IDs handed out, on every protocol");
+    describe_counter!(
+        IDS_BURNED,
+        "IDs reserved for a request that ended before they were handed out; never issued"
+    );
     describe_counter!(ISSUE_ERRORS, "requests for IDs that failed, by error code");
     describe_counter!(HTTP_REQUESTS, "HTTP requests by route and status");
     describe_histogram!(
@@ -109,7 +116,7 @@ fn describe() {
     );
     describe_counter!(
         EXHAUSTION_WAITS,
-        "times a request slept because a tick's sequence was used up"
+        "times a request waited because a tick's sequence was used up"
     );
     describe_counter!(
         CLOCK_BACKWARD,
@@ -211,6 +218,7 @@ fn describe() {
 /// hashes the key and, for labels, allocates, which costs more than the ID itself.
 struct Handles {
     ids_issued: Counter,
+    ids_burned: Counter,
     /// Per route (in the route table's order, then "unmatched"): requests answered 200, and
     /// latency.
     routes: Vec<(Counter, Histogram)>,
@@ -223,6 +231,7 @@ static HANDLES: OnceLock<Handles> = OnceLock::new();
 fn handles() -> &'static Handles {
     HANDLES.get_or_init(|| Handles {
         ids_issued: counter!(IDS_ISSUED),
+        ids_burned: counter!(IDS_BURNED),
         routes: ROUTES
             .iter()
             .map(|route| route.path)
@@ -244,6 +253,11 @@ pub const UNMATCHED: &str = "unmatched";
 #[inline]
 pub fn ids_issued(count: u64) {
     handles().ids_issued.increment(count);
+}
+
+/// Counts IDs reserved for a request that ended before they were handed out.
+pub fn ids_burned(count: u64) {
+    handles().ids_burned.increment(count);
 }
 
 /// Counts a request for IDs that failed.

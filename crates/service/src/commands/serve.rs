@@ -71,7 +71,12 @@ async fn serve(
     };
     log_started(&node, &config, &listening_line(&bound));
 
-    let app = App::new(node, config.layout.name(), config.max_batch);
+    let app = App::new(
+        node,
+        config.layout.name(),
+        config.max_batch,
+        config.window_config().max_wait,
+    );
     let (trigger, _) = shutdown::channel();
     let limits = Limits::default();
     let mut tasks = JoinSet::new();

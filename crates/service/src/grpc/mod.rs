@@ -2,7 +2,7 @@
 //! `proto/snowdrift/v1/snowdrift.proto`, and the standard `grpc.health.v1.Health` service.
 //!
 //! - [`service`]: `NextId`, `NextIds`, `Decode` and `Info`, each a thin call into the [`App`];
-//! - [`stream`]: `StreamIds`, which issues on a blocking thread ahead of a slow reader;
+//! - [`stream`]: `StreamIds`, a task that issues a few batches ahead of a slow reader;
 //! - [`status`]: how a [`crate::error::ServiceError`] becomes a gRPC status;
 //! - [`health`]: keeps the health service's answer equal to `/readyz`.
 //!

@@ -22,7 +22,8 @@ use crate::app::App;
 use crate::metrics::protocols;
 use crate::shutdown::Shutdown;
 
-/// Most `StreamIds` calls producing at once; each holds a blocking thread while it runs.
+/// Most `StreamIds` calls producing at once on this node: each holds a task and up to a few
+/// batches of memory while it runs.
 pub const MAX_STREAMS: usize = 64;
 
 /// The ID service over one [`App`].
@@ -106,7 +107,11 @@ impl IdService {
         &self,
         _request: Request<NextIdRequest>,
     ) -> Result<Response<NextIdResponse>, Status> {
-        let id = self.app.issue_one().map_err(|err| from_service(&err))?;
+        let id = self
+            .app
+            .issue_one()
+            .await
+            .map_err(|err| from_service(&err))?;
         Ok(Response::new(NextIdResponse { id: id.as_u64() }))
     }
 
@@ -115,20 +120,14 @@ impl IdService {
         request: Request<NextIdsRequest>,
     ) -> Result<Response<NextIdsResponse>, Status> {
         let count = u64::from(request.into_inner().count);
-        // Like the Redis listener: a block of more than one tick's sequence makes the
-        // generator sleep until its ticks arrive, so it is issued on a blocking thread.
-        let ids = if count <= self.app.layout().ids_per_tick() {
-            collect(&self.app, count)?
-        } else {
-            // Through the app's bounded pool, like HTTP, so at most a few blocks sleep at once.
-            self.app
-                .run_blocking(move |app| {
-                    Ok(app.issue(count)?.map(|id| id.as_u64()).collect::<Vec<_>>())
-                })
-                .await
-                .map_err(|err| from_service(&err))?
-        };
-        Ok(Response::new(NextIdsResponse { ids }))
+        let block = self
+            .app
+            .issue(count)
+            .await
+            .map_err(|err| from_service(&err))?;
+        Ok(Response::new(NextIdsResponse {
+            ids: block.map(|id| id.as_u64()).collect(),
+        }))
     }
 
     async fn handle_stream_ids(
@@ -205,10 +204,4 @@ impl IdService {
             json,
         }))
     }
-}
-
-/// Issues `count` IDs as a block and collects them.
-fn collect(app: &App, count: u64) -> Result<Vec<u64>, Status> {
-    let block = app.issue(count).map_err(|err| from_service(&err))?;
-    Ok(block.map(|id| id.as_u64()).collect())
 }

@@ -1,10 +1,11 @@
 //! `StreamIds`: batches of IDs pushed to a bulk consumer as fast as the generator allows.
 //!
-//! A producer on a blocking thread issues one block per batch and sends it into a small
-//! bounded channel that tonic drains into the HTTP/2 stream. The thread is needed because a
-//! consumer this fast exhausts each tick's sequence and the generator then sleeps until the
-//! next tick; the channel's bound is the backpressure: a slow reader stops the producer
-//! rather than letting batches pile up in memory.
+//! A producer task issues one block per batch through the App's issuing path and sends it
+//! into a small bounded channel that tonic drains into the HTTP/2 stream. A consumer this fast
+//! uses up each tick's sequence; the next batch then awaits its tick on a timer, like any
+//! other request, so the producer holds no thread while it waits. The channel's bound is the
+//! backpressure: a slow reader stops the producer rather than letting batches pile up in
+//! memory.
 //!
 //! The stream ends when `count` IDs were sent, when the client goes away (the channel
 //! closes), when the node cannot issue (the last message is the error status), or when the
@@ -66,14 +67,14 @@ pub fn start(
     permit: OwnedSemaphorePermit,
 ) -> mpsc::Receiver<Result<IdBatch, Status>> {
     let (sender, receiver) = mpsc::channel(AHEAD);
-    tokio::task::spawn_blocking(move || {
-        produce(&app, plan, &shutdown, &sender);
+    tokio::spawn(async move {
+        produce(&app, plan, &shutdown, &sender).await;
         drop(permit);
     });
     receiver
 }
 
-fn produce(
+async fn produce(
     app: &App,
     plan: Plan,
     shutdown: &Shutdown,
@@ -82,23 +83,30 @@ fn produce(
     let mut left = plan.total;
     while left != Some(0) {
         if shutdown.is_triggered() {
-            let _ = sender.blocking_send(Err(snowdrift_wire::status::unavailable(
-                "shutting_down",
-                "the node is shutting down; resume the stream on another node",
-                std::time::Duration::from_secs(1),
-            )));
+            let _ = sender
+                .send(Err(snowdrift_wire::status::unavailable(
+                    "shutting_down",
+                    "the node is shutting down; resume the stream on another node",
+                    std::time::Duration::from_secs(1),
+                )))
+                .await;
             return;
         }
+        // Wait for room before issuing, so that IDs are never issued for a reader that has
+        // gone: a reservation waiting in the channel for a reader that left would be lost.
+        let Ok(slot) = sender.reserve().await else {
+            return;
+        };
         let size = left.map_or(plan.batch, |left| left.min(plan.batch));
-        let message = match app.issue(size) {
+        let message = match app.issue(size).await {
             Ok(block) => Ok(IdBatch {
                 ids: block.map(|id| id.as_u64()).collect(),
             }),
             Err(err) => Err(from_service(&err)),
         };
         let failed = message.is_err();
-        // An error here means the client went away: stop issuing for nobody.
-        if sender.blocking_send(message).is_err() || failed {
+        slot.send(message);
+        if failed {
             return;
         }
         left = left.map(|left| left - size);

@@ -17,7 +17,6 @@ use snowdrift::{Encoding, Id};
 
 use super::errors::HttpError;
 use super::HttpState;
-use crate::app::App;
 use crate::error::ServiceError;
 
 /// Query of `/v1/id` and `/v1/ids`. Kept as text so that bad values get our error codes.
@@ -35,7 +34,7 @@ pub async fn next_id(
 ) -> Result<Response, HttpError> {
     let query = parse_query(query)?;
     let format = parse_format(query.format.as_deref())?;
-    let id = state.app.issue_one()?;
+    let id = state.app.issue_one().await?;
     let body = id_body(id, format, as_text);
     Ok(if as_text {
         text_response(body)
@@ -67,29 +66,14 @@ pub async fn next_ids(
     let query = parse_query(query)?;
     let format = parse_format(query.format.as_deref())?;
     let count = parse_count(query.count.as_deref(), state.app.max_batch())?;
-    // A block can span ticks ahead of the clock, and then the generator sleeps until they
-    // arrive (about 1 ms per 4096 IDs in the default layout): that and rendering happen on a
-    // blocking thread, so the async workers stay free for other connections.
-    let body = state
-        .app
-        .run_blocking(move |app| ids_body(app, count, format, as_text))
-        .await?;
+    // A block that spans ticks ahead of the clock awaits them on a timer, in the App.
+    let block = state.app.issue(count).await?;
+    let body = render_ids(block, format, as_text);
     Ok(if as_text {
         text_response(body)
     } else {
         json_response(body)
     })
-}
-
-/// Issues and renders a block: `{"ids":["…",…]}`, or one ID per line.
-fn ids_body(
-    app: &App,
-    count: u64,
-    format: Encoding,
-    as_text: bool,
-) -> Result<String, ServiceError> {
-    let block = app.issue(count)?;
-    Ok(render_ids(block, format, as_text))
 }
 
 /// Renders IDs: `{"ids":["…",…]}`, or one ID per line.

@@ -15,7 +15,7 @@ use super::server::{serve_with, Settings};
 use crate::app::App;
 use crate::listeners::{self, Connections, Limits, Plain};
 use crate::shutdown;
-use crate::test_support::started_app as app;
+use crate::test_support::{started_app as app, started_app_with};
 
 /// The listener's task, which ends once it has drained.
 type Serving = tokio::task::JoinHandle<std::io::Result<()>>;
@@ -72,6 +72,76 @@ async fn a_node_that_cannot_issue_answers_tryagain_and_keeps_the_connection() {
     // Decoding needs no generator; the connection went on after the errors.
     assert_eq!(lines[2], "*20", "{text}");
     assert!(text.ends_with("+OK\r\n"), "{text}");
+}
+
+/// `n` reply lines (bounded in time).
+async fn read_lines(stream: &mut TcpStream, n: usize) -> Vec<String> {
+    let mut all = Vec::new();
+    let mut buf = [0u8; 4096];
+    while all.iter().filter(|&&b| b == b'\n').count() < n {
+        let read = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf))
+            .await
+            .expect("the reply came in time")
+            .unwrap();
+        assert!(read > 0, "closed after {:?}", String::from_utf8_lossy(&all));
+        all.extend_from_slice(&buf[..read]);
+    }
+    let text = String::from_utf8(all).unwrap();
+    text.split_terminator("\r\n").map(str::to_string).collect()
+}
+
+/// On a runtime with one thread, requests that wait for their ticks (a block held until its
+/// last tick, and a single ID pending behind it) leave the thread free: a `PING` on another
+/// connection is answered long before the clock reaches the block's last tick. (When the
+/// single-ID path slept on the worker, the `PING` waited for the whole block.)
+#[tokio::test(flavor = "current_thread")]
+async fn requests_waiting_for_their_ticks_do_not_stall_a_one_thread_runtime() {
+    let dir = tempfile::tempdir().unwrap();
+    // Four IDs a tick: a block of 1000 spans 250 ticks, held until the last one arrives.
+    let layout = snowdrift::Layout::builder()
+        .sequence_bits(2)
+        .build()
+        .unwrap();
+    let (app, generator) = started_app_with(&dir, layout, 1000).await;
+    let (addr, _trigger) = listen(app, Settings::default()).await;
+    let mut block = TcpStream::connect(addr).await.unwrap();
+    let mut single = TcpStream::connect(addr).await.unwrap();
+    let mut ping = TcpStream::connect(addr).await.unwrap();
+
+    let before = generator.next_tick();
+    block.write_all(b"NEXTIDS 1000\r\n").await.unwrap();
+    // The server has reserved the block once the state jumps ahead of the clock.
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while generator.next_tick() < before + 200 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await
+    .expect("the block was reserved");
+    let single_sent_at = generator.clock_tick();
+    single.write_all(b"NEXTID\r\n").await.unwrap();
+    // Let the server read the NEXTID, which must wait for the block's ticks, before PING.
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    ping.write_all(b"PING\r\n").await.unwrap();
+    assert_eq!(read_lines(&mut ping, 1).await, ["+PONG"]);
+    let pong_at = generator.clock_tick();
+
+    let lines = read_lines(&mut block, 1001).await;
+    assert_eq!(lines[0], "*1000");
+    let last: u64 = lines[1000].strip_prefix(':').unwrap().parse().unwrap();
+    let last_tick = snowdrift::Id::from_u64(last).parts(&layout).unwrap().tick;
+    let reply = read_lines(&mut single, 1).await;
+    let id: u64 = reply[0].strip_prefix(':').unwrap().parse().unwrap();
+
+    // The single ID was asked for while the block held the ticks up to its last, so it
+    // waited for them; PING did not.
+    assert!(single_sent_at < last_tick, "{single_sent_at} {last_tick}");
+    assert!(id > last, "{id} {last}");
+    assert!(
+        pong_at < last_tick,
+        "PONG came at tick {pong_at}, after the block's last tick {last_tick}: the thread was \
+         blocked"
+    );
 }
 
 #[tokio::test]

@@ -17,7 +17,7 @@ impl Run for NextId {
 
     /// Issues one ID on the generator's single-ID path.
     async fn apply(self, ctx: &mut Context<'_>) -> Outcome {
-        match ctx.app.issue_one() {
+        match ctx.app.issue_one().await {
             Ok(id) => ctx.reply().integer(id.as_u64()),
             Err(err) => errors::service(&mut ctx.reply(), &err),
         }

@@ -18,22 +18,11 @@ impl Run for NextIds {
         Ok(NextIds { count })
     }
 
-    /// Issues the block and writes it.
-    ///
-    /// A block larger than one tick's sequence spans ticks ahead of the clock, and the
-    /// generator sleeps until they arrive (about 1 ms per 4096 IDs in the default layout).
-    /// Such blocks are issued on a blocking thread so the async workers keep serving other
-    /// connections; smaller ones, the common case, are issued in place, because a blocking
-    /// hand-off would cost more than the rare sub-millisecond wait it avoids.
+    /// Issues the block and writes it. A block that spans ticks ahead of the clock awaits
+    /// them on a timer in the App; the connection's later (pipelined) commands wait behind it,
+    /// other connections do not.
     async fn apply(self, ctx: &mut Context<'_>) -> Outcome {
-        let app = ctx.app;
-        let issued = if self.count <= app.layout().ids_per_tick() {
-            app.issue(self.count)
-        } else {
-            // Through the app's bounded pool, like HTTP, so at most a few blocks sleep at once.
-            let count = self.count;
-            app.run_blocking(move |app| app.issue(count)).await
-        };
+        let issued = ctx.app.issue(self.count).await;
         let mut reply = ctx.reply();
         match issued {
             Ok(block) => {
