@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use protocols::Node;
 use snowdrift_wire::v1::snowdrift_client::SnowdriftClient;
-use snowdrift_wire::v1::{NextIdRequest, NextIdsRequest};
+use snowdrift_wire::v1::{NextIdRequest, NextIdsRequest, StreamIdsRequest};
 use tonic::transport::Channel;
 
 /// Four IDs a millisecond: a block of 1000 spans 250 ticks and waits about 250 ms.
@@ -121,6 +121,54 @@ async fn a_client_that_leaves_while_its_block_waits_burns_only_that_block() {
     tokio::task::spawn_blocking(move || {
         assert_eq!(counter(&node, ISSUED), 11);
         assert_eq!(counter(&node, BURNED), 2000);
+    })
+    .await
+    .unwrap();
+}
+
+/// A `StreamIds` reader that leaves while the next batch waits for its ticks: the producer
+/// stops waiting, and that batch is burned, not counted as issued for nobody.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_reader_that_leaves_mid_wait_burns_only_the_waiting_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("snowdrift.toml");
+    std::fs::write(&config, LAYOUT).unwrap();
+    let config = config.to_str().unwrap().to_string();
+    let node = tokio::task::spawn_blocking(move || {
+        Node::start(&["--config", &config, "--max-batch", "1000"])
+    })
+    .await
+    .unwrap();
+    let channel = Channel::from_shared(format!("http://{}", node.grpc))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut client = SnowdriftClient::new(channel);
+    let mut stream = client
+        .stream_ids(StreamIdsRequest {
+            batch: 1000,
+            count: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    // The first batch is handed out once its 250 ticks have arrived; the second is then
+    // reserved at once (or a tick later) and held for about 250 ms more.
+    let first = tokio::time::timeout(Duration::from_secs(10), stream.message())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.ids.len(), 1000);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    drop(stream);
+    tokio::task::spawn_blocking(move || {
+        assert_eq!(wait_for(&node, BURNED, 1000), 1000);
+        // Had the producer gone on waiting, its batch would be counted as issued by now.
+        std::thread::sleep(Duration::from_millis(600));
+        assert_eq!(counter(&node, ISSUED), 1000);
+        assert_eq!(counter(&node, BURNED), 1000);
     })
     .await
     .unwrap();

@@ -98,7 +98,13 @@ async fn produce(
             return;
         };
         let size = left.map_or(plan.batch, |left| left.min(plan.batch));
-        let message = match app.issue(size).await {
+        // A reader that leaves while the batch waits for its ticks ends the wait: the
+        // dropped request burns its block (counted as burned), as on the unary calls.
+        let issued = tokio::select! {
+            issued = app.issue(size) => issued,
+            () = sender.closed() => return,
+        };
+        let message = match issued {
             Ok(block) => Ok(IdBatch {
                 ids: block.map(|id| id.as_u64()).collect(),
             }),
