@@ -5,7 +5,9 @@
 # For each protocol, runs `snowdrift serve` under `valgrind --tool=callgrind` twice, once
 # answering N1 requests and once N2, from one client connection asking one ID at a time
 # (HTTP: GET /v1/id on one keep-alive connection; RESP: redis-benchmark -c 1 NEXTID; resp16:
-# the same 16 commands deep, `-P 16`), and
+# the same 16 commands deep, `-P 16`; grpc: unary NextId on one HTTP/2 connection, one call at
+# a time, from the bench-only example grpc_unary_load; redis and redis16: redis-server itself
+# answering INCR to the same redis-benchmark loads, the baseline), and
 # prints (Ir(N2) - Ir(N1)) / (N2 - N1): the cost of one more request, with start-up and
 # shutdown cancelled out. The clock's ticker thread is left out: it wakes every millisecond
 # whatever the load, so it costs by wall time, not by request. The window is a minute long, so
@@ -14,14 +16,15 @@
 #
 # Usage: bench/instructions.sh [BIN...]   (default: the release build of this tree)
 # Several binaries are measured one after the other, for a before/after comparison.
-# Environment: N1=2000, N2=12000, PROTOCOLS="http resp resp16", ROUNDS=1 (runs of each pair).
+# Environment: N1=2000, N2=12000, PROTOCOLS="http resp resp16 grpc redis redis16", ROUNDS=1
+# (runs of each pair).
 # Needs valgrind, redis-benchmark and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 n1="${N1:-2000}"
 n2="${N2:-12000}"
-protocols="${PROTOCOLS:-http resp resp16}"
+protocols="${PROTOCOLS:-http resp resp16 grpc redis redis16}"
 rounds="${ROUNDS:-1}"
 for tool in valgrind redis-benchmark python3; do
   command -v "$tool" >/dev/null 2>&1 || {
@@ -33,6 +36,10 @@ if [ $# -eq 0 ]; then
   cargo build --release -q -p snowdrift-service
   set -- "${CARGO_TARGET_DIR:-target}/release/snowdrift"
 fi
+# The gRPC load tool (bench-only example).
+# The same package set as bench/resp.sh and bench/grpc.sh, so one build serves them all.
+case " $protocols " in *" grpc "*) cargo build --release -q -p snowdrift-service -p snowdrift-client --examples --bins ;; esac
+examples="${CARGO_TARGET_DIR:-target}/release/examples"
 
 work="$(mktemp -d)"
 server_pid=""
@@ -42,24 +49,58 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# run BIN PROTOCOL N: serves N requests under callgrind; prints the instructions counted.
-run() {
-  local bin=$1 protocol=$2 n=$3 dir
-  dir="$(mktemp -d "$work/run.XXXX")"
-  valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$dir/cg.out" \
-    "$bin" serve --http 127.0.0.1:0 --resp 127.0.0.1:0 --data-dir "$dir/state" --window 60s \
-    >"$dir/stdout" 2>"$dir/stderr" &
-  server_pid=$!
-  local line=""
-  for _ in $(seq 1 1200); do
-    line="$(grep -m1 '^listening' "$dir/stdout" 2>/dev/null || true)"
-    [ -n "$line" ] && break
-    sleep 0.1
+free_port() {
+  local port
+  for port in $(seq 23000 23999); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
   done
-  [ -n "$line" ] || { echo "server did not start:" >&2; cat "$dir/stderr" >&2; exit 1; }
-  local addr
-  addr="$(echo "$line" | grep -o "${protocol%16}=[0-9.:]*" | cut -d= -f2)"
+  echo "no free port in 23000-23999" >&2; exit 1
+}
+
+# run BIN PROTOCOL N: serves N requests under callgrind; prints the instructions counted.
+# For the redis protocols BIN is ignored: redis-server runs instead, answering INCR.
+run() {
+  local bin=$1 protocol=$2 n=$3 dir addr
+  dir="$(mktemp -d "$work/run.XXXX")"
   case "$protocol" in
+    redis*)
+      local port
+      port="$(free_port)"
+      valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$dir/cg.out" \
+        redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+        >"$dir/stdout" 2>"$dir/stderr" &
+      server_pid=$!
+      for _ in $(seq 1 1200); do
+        redis-cli -p "$port" ping >/dev/null 2>&1 && break
+        sleep 0.1
+      done
+      addr="127.0.0.1:$port"
+      ;;
+    *)
+      valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$dir/cg.out" \
+        "$bin" serve --http 127.0.0.1:0 --resp 127.0.0.1:0 --grpc 127.0.0.1:0 \
+        --data-dir "$dir/state" --window 60s >"$dir/stdout" 2>"$dir/stderr" &
+      server_pid=$!
+      local line=""
+      for _ in $(seq 1 1200); do
+        line="$(grep -m1 '^listening' "$dir/stdout" 2>/dev/null || true)"
+        [ -n "$line" ] && break
+        sleep 0.1
+      done
+      [ -n "$line" ] || { echo "server did not start:" >&2; cat "$dir/stderr" >&2; exit 1; }
+      addr="$(echo "$line" | grep -o "${protocol%16}=[0-9.:]*" | cut -d= -f2)"
+      ;;
+  esac
+  case "$protocol" in
+    redis)
+      redis-benchmark -h "${addr%:*}" -p "${addr##*:}" -c 1 -n "$n" -q -t incr >/dev/null
+      ;;
+    redis16)
+      redis-benchmark -h "${addr%:*}" -p "${addr##*:}" -c 1 -P 16 -n "$n" -q -t incr >/dev/null
+      ;;
+    grpc)
+      "$examples/grpc_unary_load" "$addr" next_id 0 1 "$n" >/dev/null
+      ;;
     http)
       python3 - "$addr" "$n" <<'EOF'
 import http.client, sys
@@ -97,7 +138,9 @@ echo "| binary | protocol | Ir with $n1 requests | Ir with $n2 requests | instru
 echo "|---|---|---|---|---|"
 for round in $(seq 1 "$rounds"); do
   for protocol in $protocols; do
-    for bin in "$@"; do
+    servers=("$@")
+    case "$protocol" in redis*) servers=(redis-server) ;; esac
+    for bin in "${servers[@]}"; do
       small="$(run "$bin" "$protocol" "$n1")"
       large="$(run "$bin" "$protocol" "$n2")"
       per=$(( (large - small) / (n2 - n1) ))

@@ -4,7 +4,9 @@
 # In one run, on this machine (the load tools share the cores with the servers):
 #   1. redis-benchmark against a local redis-server doing INCR, and against snowdrift's RESP
 #      listener doing NEXTID, with the same client settings: 50 clients, no pipelining; then
-#      50 clients with -P 16. Three rounds, alternating, so a noisy moment hits both.
+#      50 clients with -P 16. Three rounds, alternating, so a noisy moment hits both. The
+#      verdicts: median ratio ≥ 1.1× without pipelining, ≥ 1.5× with -P 16; the node's RSS
+#      (sampled through this step, and VmHWM) ≤ 30 MB.
 #   2. one gRPC StreamIds consumer (batches of 4,096) for 10 s: IDs per second received;
 #      once with the default settings and once with --max-lead-ticks 2.
 #   3. Client::next_id() at ~100k IDs/s with the background refill running: per-call time
@@ -69,8 +71,15 @@ pids+=($!)
 for _ in $(seq 1 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.05; done
 
 start_node main
+node_pid=${pids[-1]}
 resp_port=$(addr_of main resp | cut -d: -f2)
 grpc_addr=$(addr_of main grpc)
+# The node's VmRSS every 200 ms, through the RESP load.
+(while kill -0 "$node_pid" 2>/dev/null; do
+  awk '/^VmRSS:/ {print $2}' "/proc/$node_pid/status" >>"$work/rss" 2>/dev/null || true
+  sleep 0.2
+done) &
+pids+=($!)
 
 rps() { # port pipeline requests command… → requests per second (redis-benchmark --csv)
   local port=$1 pipeline=$2 n=$3; shift 3
@@ -92,8 +101,22 @@ for pipeline in 1 16; do
     ours=$(rps "$resp_port" "$pipeline" "$n" NEXTID)
     ratio=$(awk -v a="$ours" -v b="$redis" 'BEGIN { printf "%.2f", a / b }')
     echo "| 50 | $pipeline | $round | $redis | $ours | $ratio |" | tee -a "$out/resp.md"
+    echo "$ratio" >>"$work/ratios-$pipeline"
   done
 done
+median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+verdict() { awk -v r="$1" -v t="$2" 'BEGIN {print (r >= t) ? "met" : "NOT met"}'; }
+single=$(median <"$work/ratios-1")
+piped=$(median <"$work/ratios-16")
+{
+  echo
+  echo "| measure | result | target |"
+  echo "|---|---|---|"
+  echo "| RESP NEXTID vs Redis INCR, 50 clients, no pipelining (median of $rounds ratios) | ${single}× | ≥ 1.1×: $(verdict "$single" 1.1) |"
+  echo "| RESP NEXTID vs Redis INCR, 50 clients, -P 16 (median of $rounds ratios) | ${piped}× | ≥ 1.5×: $(verdict "$piped" 1.5) |"
+  echo "| node RSS through the RESP load | max VmRSS $(( $(sort -n "$work/rss" | tail -1) / 1024 )) MB sampled, VmHWM $(( $(awk '/^VmHWM:/ {print $2}' "/proc/$node_pid/status") / 1024 )) MB | ≤ 30 MB: $( [ "$(awk '/^VmHWM:/ {print $2}' "/proc/$node_pid/status")" -le $((30 * 1024)) ] && echo met || echo 'NOT met') |"
+  echo
+} | tee -a "$out/resp.md"
 
 echo | tee -a "$out/resp.md"
 echo "gRPC StreamIds, one consumer, batch 4096, default settings:" | tee -a "$out/resp.md"
