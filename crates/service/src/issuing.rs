@@ -135,7 +135,7 @@ impl Bound {
         target_ms: u64,
     ) -> Result<(), Error> {
         loop {
-            let now_ms = generator.clock().now_ms();
+            let now_ms = fresh_now_ms(generator.clock());
             if now_ms >= target_ms {
                 return Ok(());
             }
@@ -160,6 +160,19 @@ impl Bound {
             max_wait: self.max_wait,
         }
     }
+}
+
+/// The clock's time, brought up to date first where the clock can do that without waiting.
+///
+/// The system clock publishes its millisecond from a ticker thread, which runs late on a
+/// loaded machine; a request woken by its timer would then find the tick not yet shown and
+/// wait another millisecond or more, and a stream of full-tick batches lost about half the
+/// ticks that way (1.8 M instead of 4 M IDs/s under load). `wait_until_ms` of a time already
+/// past returns at once, and for the system clock publishes the current millisecond on the
+/// calling thread first, as its own blocking waiters do: a non-blocking refresh.
+fn fresh_now_ms<C: Clock>(clock: &C) -> u64 {
+    clock.wait_until_ms(0);
+    clock.now_ms()
 }
 
 /// A held reservation that counts its IDs as burned if it is dropped unclaimed.

@@ -294,3 +294,44 @@ async fn a_clock_that_lags_the_timer_ends_the_wait_at_its_bound() {
     );
     assert_eq!(counters.ids_burned.load(Ordering::Relaxed), 200);
 }
+
+/// A clock that shows a new millisecond only when it is refreshed, as the system clock's is
+/// by its ticker thread (late on a loaded machine) or by a waiter's `wait_until_ms`.
+#[derive(Debug, Clone)]
+struct LateClock {
+    inner: TokioClock,
+    shown_ms: Arc<AtomicU64>,
+}
+
+impl Clock for LateClock {
+    fn now_ms(&self) -> u64 {
+        self.shown_ms.load(Ordering::Relaxed)
+    }
+
+    fn wait_until_ms(&self, target_ms: u64) {
+        // Publishes the time, as the system clock does; the issuing path only ever asks for
+        // a time already past, so this never waits.
+        assert!(target_ms <= self.inner.now_ms(), "asked to wait");
+        self.shown_ms.store(self.inner.now_ms(), Ordering::Relaxed);
+    }
+}
+
+/// A request woken by its timer refreshes the clock rather than waiting for a ticker that
+/// runs late: the block comes out when its tick arrives, not a millisecond or more later.
+/// (Without the refresh this one waited until its bound and failed as a clock behind.)
+#[tokio::test(start_paused = true)]
+async fn a_waiter_does_not_wait_for_a_late_ticker() {
+    let max_wait = Duration::from_millis(100);
+    let inner = TokioClock::new();
+    let clock = LateClock {
+        shown_ms: Arc::new(AtomicU64::new(inner.now_ms())),
+        inner,
+    };
+    let generator = generator(clock, max_wait);
+    let counters = WaitCounters::default();
+    let start = Instant::now();
+    let block = issue(&generator, 40, max_wait, &counters).await.unwrap();
+    // Ticks 0..=9: the last is 9 ms away.
+    assert_eq!((block.len(), ms_since(start)), (40, 9));
+    assert_eq!(counters.ids_burned.load(Ordering::Relaxed), 0);
+}
