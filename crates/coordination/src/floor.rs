@@ -98,6 +98,7 @@ pub struct FloorInputs<'a> {
 
 /// Which bound set the floor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FloorSource {
     /// Nothing bounds the slot: a fresh state directory, the layout's first tick.

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// A description of the process holding a slot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HolderIdentity {
     /// Host name.
     pub host: String,

@@ -6,6 +6,7 @@ use crate::floor::FloorSource;
 
 /// What the node is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum NodePhase {
     /// Issuing IDs (if the window and the clock allow).
@@ -18,6 +19,7 @@ pub enum NodePhase {
 
 /// The lease of a leased backend.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LeaseStatus {
     /// The lease ID.
     pub id: i64,
@@ -29,6 +31,7 @@ pub struct LeaseStatus {
 
 /// A snapshot of a node.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NodeStatus {
     /// `local` or `etcd`.
     pub backend: &'static str,
@@ -85,6 +88,7 @@ pub struct NodeStatus {
 /// Why a node is not ready: which condition of "can issue now, or within its bounded wait"
 /// failed. Shown by `/readyz` and in `NodeStatus`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NotReady {
     /// A stable code: `reclaiming` or `stopped` (the node's phase), or the code of the error
     /// a call would get now: `fenced`, `ceiling_reached` (the window ran out: the mark could
@@ -98,6 +102,7 @@ pub struct NotReady {
 /// A reset of the coordination store this node detected: the store lost its data, was rolled
 /// back or was replaced while the node ran.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StoreReset {
     /// Why the node believes so: `record_missing`, `revision_backwards`, `rolled_back`,
     /// `cluster_id_changed` or `incarnation_changed` (the label of

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use snowdrift::clock::SystemClock;
 use snowdrift::{Id, IdBlock, IdGenerator, Layout, Poll};
-use snowdrift_coordination::{CoordError, Node, NodeStatus, Stopped};
+use snowdrift_coordination::{CoordError, EtcdOptions, Node, NodeStatus, Stopped};
 
 use crate::describe::{self, rfc3339_ms, ClockInfo, DecodedId, Info};
 use crate::error::ServiceError;
@@ -50,6 +50,8 @@ struct Inner {
     max_wait: Duration,
     /// Waits of requests, which the core does not see (it never sleeps for the service).
     waits: WaitCounters,
+    /// How to read the cluster's slot map (`/v1/cluster`), when the node runs on etcd.
+    cluster: Option<EtcdOptions>,
 }
 
 impl App {
@@ -57,6 +59,17 @@ impl App {
     /// or `custom`, for `/v1/info`; `max_wait` is the bound the node's generator was built
     /// with (`WindowConfig::max_wait`), which bounds a request's whole wait.
     pub fn new(node: Node, layout_name: &'static str, max_batch: u64, max_wait: Duration) -> App {
+        App::with_cluster(node, layout_name, max_batch, max_wait, None)
+    }
+
+    /// [`App::new`] for a node on etcd: `cluster` is how `/v1/cluster` reads the slot map.
+    pub fn with_cluster(
+        node: Node,
+        layout_name: &'static str,
+        max_batch: u64,
+        max_wait: Duration,
+        cluster: Option<EtcdOptions>,
+    ) -> App {
         let layout = node.layout();
         App {
             inner: Arc::new(Inner {
@@ -69,6 +82,7 @@ impl App {
                 clock: SystemClock::new(),
                 max_wait,
                 waits: WaitCounters::default(),
+                cluster,
             }),
         }
     }
@@ -182,6 +196,11 @@ impl App {
     /// Times a request waited because a tick's sequence was used up, since the start.
     pub fn exhaustion_waits(&self) -> u64 {
         self.inner.waits.exhaustion_waits.load(Ordering::Relaxed)
+    }
+
+    /// How to read the cluster's slot map, when the node runs on etcd.
+    pub fn cluster(&self) -> Option<&EtcdOptions> {
+        self.inner.cluster.as_ref()
     }
 
     /// The coordination snapshot.

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 /// `GET /v1/id`: `{"id":"…"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IdBody {
     /// The ID, in the requested text form (decimal by default).
     pub id: String,
@@ -32,6 +33,7 @@ pub struct IdBody {
 
 /// `GET /v1/ids?count=N`: `{"ids":["…",…]}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IdsBody {
     /// Exactly `count` IDs, strictly increasing, in the requested text form.
     pub ids: Vec<String>,
@@ -40,6 +42,7 @@ pub struct IdsBody {
 /// Every error answer: `{"error":{"code":"…","message":"…"}}`, with status 400, 404 or 503
 /// (503 also carries `Retry-After`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// The error.
     pub error: ErrorDetail,
@@ -47,6 +50,7 @@ pub struct ErrorBody {
 
 /// The inside of [`ErrorBody`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     /// A short stable code, such as `invalid_count` or `ceiling_reached`.
     pub code: String,
@@ -56,6 +60,7 @@ pub struct ErrorDetail {
 
 /// `GET /healthz` (`{"status":"ok"}`) and `GET /readyz` (`{"status":"ready"}`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatusBody {
     /// `ok` or `ready`.
     pub status: String,
@@ -63,6 +68,7 @@ pub struct StatusBody {
 
 /// `GET /v1/decode/{id}`: an ID taken apart under the node's layout.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DecodedId {
     /// The ID in decimal.
     pub id: String,
@@ -89,6 +95,7 @@ pub struct DecodedId {
 /// A layout described for people and tools: part of `GET /v1/info`, and
 /// `snowdrift layout --json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LayoutInfo {
     /// Preset name, or `custom`.
     pub name: String,
@@ -128,6 +135,7 @@ pub struct LayoutInfo {
 /// etcd); a reader that does not care takes it as `serde::de::IgnoredAny`, one that does as a
 /// JSON value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InfoResponse<C> {
     /// The service's version.
     pub version: String,
@@ -153,6 +161,7 @@ pub struct InfoResponse<C> {
 
 /// The clock part of [`InfoResponse`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClockInfo {
     /// The generator's current time, RFC 3339 UTC.
     pub now: String,

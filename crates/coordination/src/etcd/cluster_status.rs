@@ -23,6 +23,7 @@ const RECREATED_MARGIN_MS: u64 = 10_000;
 
 /// A cluster as `cluster status` shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClusterStatus {
     /// The cluster name.
     pub cluster: String,
@@ -38,6 +39,7 @@ pub struct ClusterStatus {
 
 /// The cluster record.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecordReport {
     /// Its incarnation (`None`: a legacy record, a bare layout).
     pub incarnation: Option<String>,
@@ -53,6 +55,7 @@ pub struct RecordReport {
 
 /// One slot.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SlotReport {
     /// The datacenter field.
     pub datacenter: u64,

@@ -13,7 +13,7 @@
 
 use std::io::Write;
 
-use snowdrift_coordination::{CoordError, MarkAtStop, Node, Stopped};
+use snowdrift_coordination::{Backend, CoordError, MarkAtStop, Node, Stopped};
 use tokio::task::JoinSet;
 
 use super::Failure;
@@ -60,6 +60,10 @@ async fn serve(
     let node_config =
         config.node_config(bound.iter().map(listeners::Listener::advertised).collect());
     let backend = config.backend();
+    let cluster = match &backend {
+        Backend::Etcd(options) => Some(options.clone()),
+        _ => None,
+    };
 
     // Start-up may wait for a clock behind the persisted mark; a signal meanwhile ends it.
     let node = tokio::select! {
@@ -71,11 +75,12 @@ async fn serve(
     };
     log_started(&node, &config, &listening_line(&bound));
 
-    let app = App::new(
+    let app = App::with_cluster(
         node,
         config.layout.name(),
         config.max_batch,
         config.window_config().max_wait,
+        cluster,
     );
     let (trigger, _) = shutdown::channel();
     let limits = Limits::default();

@@ -5,7 +5,10 @@
 //! with `Retry-After` rather than letting a request hang; the body limit keeps a client from
 //! streaming megabytes at routes that take no body.
 
+pub mod cluster;
+pub mod dashboard;
 pub mod errors;
+pub mod openapi;
 pub mod routes;
 pub mod table;
 

@@ -5,7 +5,7 @@
 use axum::routing::{get, MethodRouter};
 use axum::Router;
 
-use super::{routes, HttpState};
+use super::{cluster, dashboard, openapi, routes, HttpState};
 
 /// One HTTP route.
 #[derive(Debug, Clone, Copy)]
@@ -20,7 +20,7 @@ pub struct Route {
 }
 
 /// Every route, in the order the 404 message lists them.
-pub const ROUTES: [Route; 7] = [
+pub const ROUTES: [Route; 10] = [
     Route {
         path: "/v1/id",
         usage: "/v1/id",
@@ -42,6 +42,11 @@ pub const ROUTES: [Route; 7] = [
         handler: || get(routes::info),
     },
     Route {
+        path: "/v1/cluster",
+        usage: "/v1/cluster",
+        handler: || get(cluster::cluster),
+    },
+    Route {
         path: "/healthz",
         usage: "/healthz",
         handler: || get(routes::healthz),
@@ -55,6 +60,16 @@ pub const ROUTES: [Route; 7] = [
         path: "/metrics",
         usage: "/metrics",
         handler: || get(routes::metrics),
+    },
+    Route {
+        path: "/openapi.json",
+        usage: "/openapi.json",
+        handler: || get(openapi::openapi_json),
+    },
+    Route {
+        path: "/",
+        usage: "/",
+        handler: || get(dashboard::dashboard),
     },
 ];
 
