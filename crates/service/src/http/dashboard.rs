@@ -22,8 +22,9 @@ static PAGE: LazyLock<String> = LazyLock::new(|| {
         .replacen("/*SCRIPT*/", SCRIPT, 1)
 });
 
-/// Inline script and styles of this page, fetches to this origin, nothing else.
-const POLICY: &str = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; \
+/// Inline script and styles of this page, fetches to this origin, an empty `data:` icon (so the
+/// browser does not ask for `/favicon.ico`), nothing else.
+const POLICY: &str = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; \
                       connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// `GET /`.

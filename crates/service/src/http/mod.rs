@@ -6,6 +6,8 @@
 //! streaming megabytes at routes that take no body.
 
 pub mod cluster;
+#[cfg(test)]
+mod contract_tests;
 pub mod dashboard;
 pub mod errors;
 pub mod openapi;

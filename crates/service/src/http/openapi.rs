@@ -47,7 +47,7 @@ use super::HttpState;
         paths::openapi_json,
         paths::dashboard,
     ),
-    components(schemas(InfoResponse<NodeStatus>, ClusterStatus)),
+    components(schemas(InfoResponse<NodeStatus>, ClusterStatus, paths::Format)),
     tags(
         (name = "ids", description = "Issuing and decoding IDs"),
         (name = "node", description = "This node and its cluster"),
@@ -168,7 +168,9 @@ mod paths {
         get,
         path = "/v1/decode/{id}",
         tag = "ids",
-        params(("id" = String, Path, description = "An ID in decimal, base32, base62 or hex")),
+        params(("id" = String, Path, description = "An ID in decimal, fixed-width base32 (13 characters) \
+            or base62 (11), or hex (16 digits, or 1 to 16 after `0x`); surrounding whitespace is ignored. \
+            Whether it is an ID of this node's layout depends on its value: 400 `invalid_id` when not")),
         responses(
             (status = 200, description = "The ID's parts and time", body = DecodedId),
             (status = 400, description = "Not an ID, or not one of this layout (`invalid_id`)", body = ErrorBody),
