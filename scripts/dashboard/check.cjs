@@ -43,11 +43,19 @@ function stopAll() {
   }
   fs.rmSync(work, { recursive: true, force: true });
 }
+// The children's pipes keep the event loop alive, so every way out goes through process.exit,
+// and the exit handler stops them; a signal from outside (the caller's timeout) does too.
 process.on("exit", stopAll);
-const watchdog = setTimeout(() => {
+for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"]) {
+  process.on(signal, () => {
+    console.error(`check-dashboard: FAILED: stopped by ${signal}`);
+    process.exit(1);
+  });
+}
+setTimeout(() => {
   console.error(`check-dashboard: FAILED: still running after ${WATCHDOG_MS / 1000} s`);
   process.exit(1);
-}, WATCHDOG_MS);
+}, WATCHDOG_MS).unref();
 
 function check(condition, what) {
   if (!condition) throw new Error("check failed: " + what);
@@ -168,6 +176,7 @@ async function singleNode() {
   await until("an IDs/s figure", async () => /^[0-9,]+$/.test(await text(page, "#rate")));
   check(true, "IDs/s shows a number");
 
+  check(await page.locator("#decode-result").isHidden(), "no decoded fields show before an ID is given");
   // Paste the ID as a user would: a paste event carrying the text.
   await page.locator("#decode-input").evaluate((input, id) => {
     const data = new DataTransfer();
@@ -186,6 +195,7 @@ async function singleNode() {
   await page.press("#decode-input", "Enter");
   await page.locator("#decode-error", { hasText: "invalid_id" }).waitFor({ timeout: WAIT_MS });
   check(true, "a string that is not an ID shows the node's error");
+  check(await page.locator("#decode-result").isHidden(), "and the last ID's fields no longer show");
 
   await page.locator("#cluster-note", { hasText: "local backend" }).waitFor({ timeout: WAIT_MS });
   check(true, "the cluster panel says the node has no cluster");
@@ -232,7 +242,17 @@ async function cluster() {
   const machines = rows.map((cells) => cells[1]).sort();
   check(JSON.stringify(machines) === JSON.stringify(["0", "1", "2"]), "each node holds its own machine slot (0, 1, 2)");
   check(rows.every((cells) => /^\d+ s$/.test(cells[6]) && cells[7] !== "–"), "every slot shows its lease TTL and mark");
+  // Lease IDs pass 2^53: the page must show each exactly, not a rounded number shared by
+  // several leases. Each node names its own lease, in hex, in its slot location.
+  for (const node of nodes) {
+    const info = await (await fetch(node.url + "/v1/info")).json();
+    const lease = /lease ([0-9a-f]+)/.exec(info.coordination.slot_location)[1];
+    const row = rows.find((cells) => cells[1] === String(info.machine));
+    check(row && row[5] === lease, `machine ${info.machine} shows its own lease ${lease} (page: ${row && row[5]})`);
+  }
   check((await text(page, "#cluster-note")).includes("3 slot(s) held"), "the summary counts three held slots");
+  // For a person to look at: DASHBOARD_SCREENSHOT=/tmp/dashboard.png scripts/check-dashboard
+  if (process.env.DASHBOARD_SCREENSHOT) await page.screenshot({ path: process.env.DASHBOARD_SCREENSHOT, fullPage: true });
   check(problems.length === 0, "no script or console error in the page" + (problems.length ? ": " + problems.join("; ") : ""));
   await page.close();
 }
@@ -248,8 +268,8 @@ async function cluster() {
   } finally {
     await browser.close();
   }
-  clearTimeout(watchdog);
   console.log(`check-dashboard: ${passed} passed, 0 failed`);
+  process.exit(0);
 })().catch((err) => {
   console.error("check-dashboard: FAILED: " + (err && err.stack ? err.stack : err));
   console.error(`check-dashboard: ${passed} passed, 1 failed`);

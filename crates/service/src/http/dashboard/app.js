@@ -21,9 +21,21 @@ async function get(path) {
   if (t) headers["Authorization"] = "Bearer " + t;
   const response = await fetch(path, { headers, cache: "no-store" });
   const type = response.headers.get("content-type") || "";
-  const body = type.startsWith("application/json") ? await response.json() : await response.text();
+  const body = type.startsWith("application/json") ? parse(await response.text()) : await response.text();
   return { status: response.status, body };
 }
+
+// JSON with integers past 2^53 (etcd lease IDs) kept exact, as BigInt, where the browser gives
+// a reviver the number's source text; elsewhere such a number becomes null and shows as "–",
+// rather than as a rounded value that names another lease.
+function parse(text) {
+  return JSON.parse(text, (key, value, context) => {
+    if (typeof value !== "number" || Number.isSafeInteger(value) || !Number.isInteger(value)) return value;
+    return context && typeof context.source === "string" ? BigInt(context.source) : null;
+  });
+}
+
+const present = (value) => value !== null && value !== undefined;
 
 function set(id, text) { $(id).textContent = text; }
 
@@ -120,7 +132,9 @@ function showCluster(answer) {
     return;
   }
   const status = answer.body;
-  const held = status.slots.filter((s) => s.lease_id !== null && s.lease_id !== undefined).length;
+  // A held slot has a lease: its ID is a number, or null when this browser could not keep it exact.
+  const isHeld = (s) => "lease_id" in s && (present(s.lease_id) || present(s.lease_ttl_seconds));
+  const held = status.slots.filter(isHeld).length;
   set("cluster-note", `cluster "${status.cluster}": ${held} slot(s) held, ${status.slots.length} known` +
     (status.layout ? `; layout ${status.layout}` : ""));
   warnings.replaceChildren(...status.warnings.map((w) => {
@@ -131,15 +145,15 @@ function showCluster(answer) {
   rows.replaceChildren(...status.slots.map((s) => {
     const row = document.createElement("tr");
     row.dataset.slot = `${s.datacenter}/${s.machine}`;
-    const leased = s.lease_id !== null && s.lease_id !== undefined;
+    const leased = isHeld(s);
     cell(row, s.datacenter);
     cell(row, s.machine);
     cell(row, leased ? "held" : "free");
     cell(row, s.holder ? `pid ${s.holder.pid} on ${s.holder.host}` : (s.holder_raw || "–"));
     cell(row, s.holder && s.holder.addresses.length ? s.holder.addresses.join(" ") : "–");
-    cell(row, leased ? s.lease_id.toString(16) : "–");
-    cell(row, s.lease_ttl_seconds === null || s.lease_ttl_seconds === undefined ? "–" : s.lease_ttl_seconds + " s");
-    const mark = s.high_water_unix_ms !== null && s.high_water_unix_ms !== undefined
+    cell(row, present(s.lease_id) ? s.lease_id.toString(16) : "–");
+    cell(row, present(s.lease_ttl_seconds) ? s.lease_ttl_seconds + " s" : "–");
+    const mark = present(s.high_water_unix_ms)
       ? `${s.high_water_tick} (${new Date(s.high_water_unix_ms).toISOString()})`
       : (s.high_water_error ? "unreadable: " + s.high_water_error : (s.high_water_tick ?? "–"));
     cell(row, mark);
