@@ -58,7 +58,11 @@ fn every_node_shows_the_whole_slot_map_and_503_without_etcd() {
     // The node's own etcd timeouts bound the read; the route then answers 503.
     let started = Instant::now();
     let (status, headers, body) = get(&a.url("/v1/cluster"));
-    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(status, 503, "{body}");
     assert!(headers.get("retry-after").is_some());
     let error: snowdrift_wire::json::ErrorBody = serde_json::from_str(&body).unwrap();
