@@ -32,6 +32,9 @@ pub(crate) struct ClaimContext {
 /// Where worker slots and high-water marks are kept.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
+// Built once per process and moved, never stored in bulk: boxing the etcd options would only
+// make every caller's `Backend::Etcd(options)` longer.
+#[allow(clippy::large_enum_variant)]
 pub enum Backend {
     /// A state directory on this host.
     Local(LocalOptions),

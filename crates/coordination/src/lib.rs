@@ -39,7 +39,7 @@ pub mod window;
 pub use backend::Backend;
 pub use error::CoordError;
 #[cfg(feature = "etcd")]
-pub use etcd::{ClockSkewPolicy, EtcdOptions};
+pub use etcd::{ClockSkewPolicy, EtcdAuth, EtcdOptions, EtcdTls};
 pub use identity::HolderIdentity;
 pub use local::LocalOptions;
 pub use node::{MarkAtStop, Node, NodeConfig, Stopped};

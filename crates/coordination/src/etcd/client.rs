@@ -25,6 +25,8 @@ pub(crate) async fn connect(options: &EtcdOptions) -> Result<Client, CoordError>
         .with_connect_timeout(options.connect_timeout)
         .with_keep_alive(H2_PING_INTERVAL, options.request_timeout)
         .with_tcp_keepalive(H2_PING_INTERVAL);
+    let connect_options =
+        super::secure::apply(connect_options, &options.tls, options.auth.as_ref())?;
     call(
         "connect",
         options.connect_timeout,

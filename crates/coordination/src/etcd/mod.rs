@@ -16,6 +16,7 @@
 //! - `clock_check.rs`: clock sanity against the live holders;
 //! - `claim.rs`: the create-if-absent slot claim;
 //! - `persist.rs`: the ownership-checked, grow-only mark transaction;
+//! - `secure.rs`: TLS and user/password authentication towards etcd;
 //! - `holder.rs`: the claim sequence and the held slot;
 //! - `cluster_status.rs`: the listing behind `snowdrift cluster status`.
 //!
@@ -47,6 +48,8 @@ mod persist;
 pub mod record;
 pub mod reset;
 #[cfg(feature = "etcd")]
+mod secure;
+#[cfg(feature = "etcd")]
 mod snapshot;
 
 #[cfg(feature = "etcd")]
@@ -55,3 +58,5 @@ pub use cluster_status::{cluster_status, ClusterStatus, SlotReport};
 pub(crate) use holder::EtcdHolder;
 #[cfg(feature = "etcd")]
 pub use options::{ClockSkewPolicy, EtcdOptions};
+#[cfg(feature = "etcd")]
+pub use secure::{EtcdAuth, EtcdTls};

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::secure::{EtcdAuth, EtcdTls};
 use crate::error::CoordError;
 use crate::MachineChoice;
 
@@ -87,6 +88,10 @@ pub struct EtcdOptions {
     pub max_clock_skew: Duration,
     /// What to do beyond `max_clock_skew` (default: warn).
     pub skew_policy: ClockSkewPolicy,
+    /// TLS towards etcd (default: off).
+    pub tls: EtcdTls,
+    /// etcd user and password file (default: none).
+    pub auth: Option<EtcdAuth>,
 }
 
 impl EtcdOptions {
@@ -104,6 +109,8 @@ impl EtcdOptions {
             request_timeout: Duration::from_secs(2),
             max_clock_skew: Duration::from_secs(2),
             skew_policy: ClockSkewPolicy::Warn,
+            tls: EtcdTls::default(),
+            auth: None,
         }
     }
 
@@ -182,6 +189,7 @@ impl EtcdOptions {
                 "etcd connect and request timeouts must be above zero".into(),
             );
         }
+        super::secure::validate(&self.tls, self.auth.as_ref(), &self.endpoints)?;
         Ok(())
     }
 
@@ -225,8 +233,10 @@ impl EtcdOptions {
         (usable / 3).max(Duration::from_millis(50))
     }
 
-    /// The endpoints, trimmed, each with a scheme (`host:port` means `http://host:port`).
+    /// The endpoints, trimmed, each with a scheme (`host:port` means `http://host:port`, or
+    /// `https://host:port` with TLS).
     pub(crate) fn endpoint_urls(&self) -> Vec<String> {
+        let scheme = if self.tls.enabled() { "https" } else { "http" };
         self.endpoints
             .iter()
             .map(|e| e.trim())
@@ -235,7 +245,7 @@ impl EtcdOptions {
                 if e.contains("://") {
                     e.to_string()
                 } else {
-                    format!("http://{e}")
+                    format!("{scheme}://{e}")
                 }
             })
             .collect()
