@@ -21,9 +21,12 @@
 //! - [`config`]: the `serve` settings from flags, `SNOWDRIFT_*` variables and a TOML file;
 //! - [`app`], [`error`], [`describe`]: protocol-neutral state, errors, and core values in the
 //!   wire contract's JSON shapes (`snowdrift_wire::json`);
-//! - [`http`], [`listeners`], [`shutdown`], [`metrics`], [`logging`]: running the service.
+//! - [`http`], [`listeners`], [`shutdown`], [`metrics`], [`logging`]: running the service;
+//! - [`tls`], [`auth`], [`security`]: TLS on the listeners, tokens on every protocol, and
+//!   loading and reloading both.
 
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -36,9 +39,11 @@ pub mod listeners;
 pub mod logging;
 pub mod metrics;
 pub mod resp;
+pub mod security;
 pub mod shutdown;
 #[cfg(test)]
 mod test_support;
+pub mod tls;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

@@ -20,7 +20,7 @@ use super::Failure;
 use crate::app::App;
 use crate::cli::ServeArgs;
 use crate::config::{self, print, ServeConfig};
-use crate::listeners::{self, Limits, Protocol};
+use crate::listeners::{self, Guard, Limits, Protocol};
 use crate::shutdown;
 
 /// Runs `snowdrift serve`.
@@ -35,6 +35,7 @@ pub fn run(args: &ServeArgs) -> Result<(), Failure> {
     if args.print_config {
         return super::write_stdout(|out| write!(out, "{}", print::to_toml(&loaded)));
     }
+    let guard = crate::security::load(&loaded)?;
     let config = loaded.config;
     let planned = listeners::plan(&config);
     crate::logging::init(config.log_format);
@@ -43,15 +44,18 @@ pub fn run(args: &ServeArgs) -> Result<(), Failure> {
         .thread_name("snowdrift-worker")
         .build()
         .map_err(|err| Failure::Runtime(format!("cannot start the async runtime: {err}")))?;
-    runtime.block_on(serve(config, planned))
+    runtime.block_on(serve(config, planned, guard))
 }
 
 async fn serve(
     config: ServeConfig,
-    planned: Vec<(Protocol, std::net::SocketAddr)>,
+    planned: Vec<listeners::Planned>,
+    guard: Guard,
 ) -> Result<(), Failure> {
     let metrics = crate::metrics::install();
     tokio::spawn(crate::metrics::upkeep(metrics.clone()));
+    // First, so a SIGHUP during the start-up wait reloads rather than kills.
+    tokio::spawn(crate::security::reload_on_sighup(guard.clone()));
 
     let bound = listeners::bind(&planned)
         .await
@@ -73,7 +77,7 @@ async fn serve(
             return Ok(());
         }
     };
-    log_started(&node, &config, &listening_line(&bound));
+    log_started(&node, &config, &listening_line(&bound), &guard);
 
     let app = App::with_cluster(
         node,
@@ -88,7 +92,13 @@ async fn serve(
     let mut running = Vec::new();
     let mut open = Vec::new();
     for listener in bound {
-        let serving = listener.spawn(app.clone(), metrics.clone(), limits, trigger.subscribe());
+        let serving = listener.spawn(
+            app.clone(),
+            metrics.clone(),
+            limits,
+            guard.clone(),
+            trigger.subscribe(),
+        );
         running.push((serving.protocol, serving.local_addr));
         open.push(serving.connections);
         let (protocol, task) = (serving.protocol, serving.task);
@@ -168,8 +178,25 @@ fn announce(running: &[(Protocol, std::net::SocketAddr)]) {
     let _ = writeln!(out, "listening {line}").and_then(|()| out.flush());
 }
 
-/// The start-up record: layout, slot, window, the layout's end date and the listeners.
-fn log_started(node: &Node, config: &ServeConfig, listen: &str) {
+/// The start-up record: layout, slot, window, the layout's end date, the listeners, and which
+/// of them speak TLS and whether tokens are needed (never the files' contents).
+fn log_started(node: &Node, config: &ServeConfig, listen: &str, guard: &Guard) {
+    let tls: Vec<&str> = listeners::plan(config)
+        .iter()
+        .filter(|planned| planned.tls)
+        .map(|planned| planned.protocol.name())
+        .collect();
+    let tls = if tls.is_empty() {
+        "off".to_string()
+    } else {
+        tls.join(",")
+    };
+    let mutual = config.tls_client_ca.is_some();
+    let auth = match (guard.auth.enabled(), guard.auth.guards_probes()) {
+        (false, _) => "off",
+        (true, false) => "tokens (probes open)",
+        (true, true) => "tokens (probes too)",
+    };
     let status = node.status();
     let layout = node.layout();
     let window_end = status
@@ -185,6 +212,9 @@ fn log_started(node: &Node, config: &ServeConfig, listen: &str) {
         window = %humantime::format_duration(config.window),
         layout_ends = %crate::describe::rfc3339_ms(layout.end_unix_ms()),
         listen,
+        tls = %tls,
+        mutual_tls = mutual,
+        auth,
         "snowdrift started"
     );
 }

@@ -17,7 +17,12 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use snowdrift::{IdGenerator, Layout};
-use snowdrift_coordination::{Backend, EtcdOptions, LocalOptions, NodeConfig, WindowConfig};
+use snowdrift_coordination::{
+    Backend, EtcdAuth, EtcdOptions, EtcdTls, LocalOptions, NodeConfig, WindowConfig,
+};
+
+use crate::listeners::Protocol;
+use crate::tls::TlsFiles;
 
 use super::values::{
     self, ClockSkewPolicy, CoordinatorKind, LayoutChoice, LogFormat, MachineChoice,
@@ -120,6 +125,63 @@ pub struct ServeConfig {
     /// Future ticks a request may borrow when a tick's sequence is used up.
     #[arg(long, value_name = "N")]
     pub max_lead_ticks: u64,
+
+    /// The node's certificate chain (PEM, leaf first). With `--tls-key`, every listener not
+    /// named by `--plaintext` speaks TLS only. SIGHUP reloads it.
+    #[arg(long, value_name = "FILE")]
+    #[serde(default)]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key of `--tls-cert` (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "FILE")]
+    #[serde(default)]
+    pub tls_key: Option<PathBuf>,
+
+    /// Mutual TLS: clients must present a certificate signed by a CA in this PEM bundle.
+    #[arg(long, value_name = "FILE")]
+    #[serde(default)]
+    pub tls_client_ca: Option<PathBuf>,
+
+    /// Listeners that stay plaintext when TLS is on, comma-separated: http, grpc, resp.
+    #[arg(long, value_name = "LISTENER,...", value_delimiter = ',')]
+    #[serde(default, with = "values::value_enum_list")]
+    pub plaintext: Vec<Protocol>,
+
+    /// Tokens, one per line (`#` comments): every request must carry one, as
+    /// `Authorization: Bearer`, gRPC `authorization` metadata or RESP `AUTH`. SIGHUP reloads it.
+    #[arg(long, value_name = "FILE")]
+    #[serde(default)]
+    pub auth_token_file: Option<PathBuf>,
+
+    /// Also require a token on /healthz, /readyz, /metrics and the gRPC health service.
+    #[arg(long)]
+    #[serde(default)]
+    pub auth_probes: bool,
+
+    /// CA bundle (PEM) that signed etcd's certificate; turns on TLS towards etcd.
+    #[arg(long, value_name = "FILE")]
+    #[serde(default)]
+    pub etcd_ca: Option<PathBuf>,
+
+    /// Client certificate (PEM) this node presents to etcd, with `--etcd-key`.
+    #[arg(long, value_name = "FILE")]
+    #[serde(default)]
+    pub etcd_cert: Option<PathBuf>,
+
+    /// Private key (PEM) of `--etcd-cert`.
+    #[arg(long, value_name = "FILE")]
+    #[serde(default)]
+    pub etcd_key: Option<PathBuf>,
+
+    /// etcd user to authenticate as, with `--etcd-password-file`.
+    #[arg(long, value_name = "NAME")]
+    #[serde(default)]
+    pub etcd_user: Option<String>,
+
+    /// File whose first line is the password of `--etcd-user`.
+    #[arg(long, value_name = "FILE")]
+    #[serde(default)]
+    pub etcd_password_file: Option<PathBuf>,
 }
 
 impl Default for ServeConfig {
@@ -147,6 +209,17 @@ impl Default for ServeConfig {
             window: window.window,
             startup_max_wait: window.startup_max_wait,
             max_lead_ticks: window.max_lead_ticks,
+            tls_cert: None,
+            tls_key: None,
+            tls_client_ca: None,
+            plaintext: Vec::new(),
+            auth_token_file: None,
+            auth_probes: false,
+            etcd_ca: None,
+            etcd_cert: None,
+            etcd_key: None,
+            etcd_user: None,
+            etcd_password_file: None,
         }
     }
 }
@@ -195,12 +268,42 @@ impl ServeConfig {
         }
     }
 
+    /// The TLS files, when TLS is on (`--tls-cert` and `--tls-key`; checked together when
+    /// the settings are loaded).
+    pub fn tls_files(&self) -> Option<TlsFiles> {
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Some(TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+                client_ca: self.tls_client_ca.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// Whether `listener` speaks TLS: TLS is on and the listener is not in `--plaintext`.
+    pub fn tls_on(&self, listener: Protocol) -> bool {
+        self.tls_files().is_some() && !self.plaintext.contains(&listener)
+    }
+
     /// The etcd backend's options (meaningful with `--coordinator etcd`).
     pub fn etcd_options(&self) -> EtcdOptions {
         EtcdOptions {
             machine: self.machine_id,
             max_clock_skew: self.max_clock_skew,
             skew_policy: self.clock_skew_policy,
+            tls: EtcdTls {
+                ca: self.etcd_ca.clone(),
+                cert: self.etcd_cert.clone(),
+                key: self.etcd_key.clone(),
+            },
+            auth: match (&self.etcd_user, &self.etcd_password_file) {
+                (None, None) => None,
+                (user, password_file) => Some(EtcdAuth {
+                    user: user.clone().unwrap_or_default(),
+                    password_file: password_file.clone().unwrap_or_default(),
+                }),
+            },
             ..EtcdOptions::new(
                 self.etcd_endpoints.clone(),
                 self.cluster.clone().unwrap_or_default(),

@@ -319,7 +319,13 @@ fn with_defaults(cmd: Command) -> Command {
             Some(toml::Value::Integer(n)) => Some(n.to_string()),
             _ => None,
         };
-        let arg = arg.required(false).ignore_case(true);
+        let arg = arg.required(false);
+        // A switch (`--auth-probes`) takes no value, so it has no case to ignore.
+        let arg = if arg.get_action().takes_values() {
+            arg.ignore_case(true)
+        } else {
+            arg
+        };
         match text {
             Some(text) => arg.default_value(text),
             None => arg,

@@ -52,6 +52,48 @@ impl Loaded {
             .node_config(Vec::new())
             .validate(&config.backend())
             .map_err(|err| self.option_error(err))?;
+        self.validate_security()?;
+        Ok(())
+    }
+
+    /// The TLS and token settings that only make sense together.
+    fn validate_security(&self) -> Result<(), ConfigError> {
+        let config = &self.config;
+        let flag = |key: &str| super::sources::flag_name(key);
+        match (&config.tls_cert, &config.tls_key) {
+            (Some(_), None) => {
+                return Err(self.blame(
+                    "tls_cert",
+                    format!("a certificate needs its key: set {} too", flag("tls_key")),
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(self.blame(
+                    "tls_key",
+                    format!("a key needs its certificate: set {} too", flag("tls_cert")),
+                ))
+            }
+            _ => {}
+        }
+        if config.tls_client_ca.is_some() && config.tls_cert.is_none() {
+            return Err(self.blame(
+                "tls_client_ca",
+                format!(
+                    "mutual TLS needs the node's own certificate: set {} and {}",
+                    flag("tls_cert"),
+                    flag("tls_key")
+                ),
+            ));
+        }
+        if config.auth_probes && config.auth_token_file.is_none() {
+            return Err(self.blame(
+                "auth_probes",
+                format!(
+                    "there are no tokens to require: set {}",
+                    flag("auth_token_file")
+                ),
+            ));
+        }
         Ok(())
     }
 

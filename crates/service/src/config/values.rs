@@ -281,6 +281,37 @@ pub mod endpoints {
     }
 }
 
+/// A list of [`clap::ValueEnum`] names: an array in the file, comma-separated text in a
+/// variable (`SNOWDRIFT_PLAINTEXT=http,resp`); each name in any case.
+pub mod value_enum_list {
+    use super::*;
+    use clap::ValueEnum;
+
+    /// Writes the names as an array.
+    pub fn serialize<T: ValueEnum, S: Serializer>(
+        values: &[T],
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let names: Vec<String> = values
+            .iter()
+            .filter_map(|value| value.to_possible_value())
+            .map(|name| name.get_name().to_string())
+            .collect();
+        names.serialize(serializer)
+    }
+
+    /// Reads an array of names, or comma-separated names.
+    pub fn deserialize<'de, T: ValueEnum, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<T>, D::Error> {
+        let texts = endpoints::deserialize(deserializer)?;
+        texts
+            .iter()
+            .map(|text| value_enum::deserialize(de::value::StrDeserializer::<D::Error>::new(text)))
+            .collect()
+    }
+}
+
 /// The layout asked for: a preset by name, or explicit widths and epoch from the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LayoutChoice {

@@ -4,12 +4,15 @@
 //! - [`service`]: `NextId`, `NextIds`, `Decode` and `Info`, each a thin call into the [`App`];
 //! - [`stream`]: `StreamIds`, a task that issues a few batches ahead of a slow reader;
 //! - [`status`]: how a [`crate::error::ServiceError`] becomes a gRPC status;
-//! - [`health`]: keeps the health service's answer equal to `/readyz`.
+//! - [`health`]: keeps the health service's answer equal to `/readyz`;
+//! - [`auth`]: the token check, in front of both services (the health service only with
+//!   `--auth-probes`).
 //!
 //! The server bounds what a client can make it hold: requests are small protobuf messages
 //! (a few bytes), so the decoder refuses anything over [`MAX_REQUEST_BYTES`]; a unary call
 //! has [`REQUEST_TIMEOUT`]; idle HTTP/2 connections are probed by keep-alive pings.
 
+pub mod auth;
 pub mod health;
 pub mod service;
 pub mod status;
@@ -22,9 +25,11 @@ use std::time::Duration;
 
 use snowdrift_wire::v1::snowdrift_server::SnowdriftServer;
 use tokio::io::{AsyncRead, AsyncWrite};
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::server::Connected;
 
 use crate::app::App;
+use crate::auth::Auth;
 use crate::listeners::Incoming;
 use crate::shutdown::Shutdown;
 
@@ -41,7 +46,12 @@ pub const MAX_STREAMS_PER_CONNECTION: u32 = 256;
 /// finish (a running `StreamIds` ends with `UNAVAILABLE`, so a reader retries elsewhere).
 /// Socket options and the drain deadline are the substrate's: tonic's own `tcp_nodelay` does
 /// nothing for connections it did not accept itself.
-pub async fn serve<S>(incoming: Incoming<S>, app: App, shutdown: Shutdown) -> std::io::Result<()>
+pub async fn serve<S>(
+    incoming: Incoming<S>,
+    app: App,
+    tokens: Auth,
+    shutdown: Shutdown,
+) -> std::io::Result<()>
 where
     S: AsyncRead + AsyncWrite + Connected + Unpin + Send + 'static,
 {
@@ -51,6 +61,10 @@ where
 
     let ids = SnowdriftServer::new(service::IdService::new(app, shutdown.clone()))
         .max_decoding_message_size(MAX_REQUEST_BYTES);
+    let guards_probes = tokens.guards_probes();
+    let ids = InterceptedService::new(ids, auth::interceptor(tokens.clone(), true));
+    let health_service =
+        InterceptedService::new(health_service, auth::interceptor(tokens, guards_probes));
     let served = tonic::transport::Server::builder()
         .timeout(REQUEST_TIMEOUT)
         .max_concurrent_streams(MAX_STREAMS_PER_CONNECTION)

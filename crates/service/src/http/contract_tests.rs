@@ -25,6 +25,7 @@ fn state(app: crate::app::App) -> HttpState {
     HttpState {
         app,
         metrics: PrometheusBuilder::new().build_recorder().handle(),
+        auth: crate::auth::Auth::open(),
     }
 }
 

@@ -1,10 +1,11 @@
 //! The HTTP/JSON listener: routes, limits, metrics and graceful shutdown.
 //!
 //! Layers, from the outside in: request metrics (route, status, latency) and JSON error shapes
-//! → a body size limit → a time limit per request → the routes. The time limit answers 503
+//! → the token check ([`auth`]) → a body size limit → a time limit per request → the routes. The time limit answers 503
 //! with `Retry-After` rather than letting a request hang; the body limit keeps a client from
 //! streaming megabytes at routes that take no body.
 
+pub mod auth;
 pub mod cluster;
 #[cfg(test)]
 mod contract_tests;
@@ -50,10 +51,13 @@ pub struct HttpState {
     pub app: App,
     /// Renders `/metrics`.
     pub metrics: PrometheusHandle,
+    /// Who may call which route.
+    pub auth: crate::auth::Auth,
 }
 
 /// The router with every route of [`table::ROUTES`] and every layer.
 pub fn router(state: HttpState) -> Router {
+    let auth = auth::AuthLayer::new(state.auth.clone());
     table::routed()
         .fallback(errors::not_found)
         .with_state(state)
@@ -63,6 +67,7 @@ pub fn router(state: HttpState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(ObserveLayer)
+                .layer(auth)
                 .map_response(into_axum_response)
                 .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
                 .layer(TimeoutLayer::with_status_code(

@@ -15,6 +15,10 @@ pub struct Route {
     pub path: &'static str,
     /// The path as the 404 message shows it to a person (with the query it needs, if any).
     pub usage: &'static str,
+    /// Open without a token unless `--auth-probes`: the probes (health, readiness, metrics),
+    /// and the dashboard page and the API description, which hold no data of their own (the
+    /// page asks for a token and sends it with the requests that need one).
+    pub probe: bool,
     /// Its handlers, by method.
     handler: fn() -> MethodRouter<HttpState>,
 }
@@ -24,51 +28,61 @@ pub const ROUTES: [Route; 10] = [
     Route {
         path: "/v1/id",
         usage: "/v1/id",
+        probe: false,
         handler: || get(routes::next_id),
     },
     Route {
         path: "/v1/ids",
         usage: "/v1/ids?count=N",
+        probe: false,
         handler: || get(routes::next_ids),
     },
     Route {
         path: "/v1/decode/{id}",
         usage: "/v1/decode/{id}",
+        probe: false,
         handler: || get(routes::decode),
     },
     Route {
         path: "/v1/info",
         usage: "/v1/info",
+        probe: false,
         handler: || get(routes::info),
     },
     Route {
         path: "/v1/cluster",
         usage: "/v1/cluster",
+        probe: false,
         handler: || get(cluster::cluster),
     },
     Route {
         path: "/healthz",
         usage: "/healthz",
+        probe: true,
         handler: || get(routes::healthz),
     },
     Route {
         path: "/readyz",
         usage: "/readyz",
+        probe: true,
         handler: || get(routes::readyz),
     },
     Route {
         path: "/metrics",
         usage: "/metrics",
+        probe: true,
         handler: || get(routes::metrics),
     },
     Route {
         path: "/openapi.json",
         usage: "/openapi.json",
+        probe: true,
         handler: || get(openapi::openapi_json),
     },
     Route {
         path: "/",
         usage: "/",
+        probe: true,
         handler: || get(dashboard::dashboard),
     },
 ];

@@ -9,7 +9,7 @@
 //! - [`accept`](accept()): the accept loop (connection cap, back-off on errors) yielding
 //!   [`Incoming`] streams;
 //! - [`Conn`]: an accepted socket with `TCP_NODELAY` and a write timeout;
-//! - [`Handshake`]: the hook between the two, where TLS plugs in;
+//! - [`Handshake`]: the hook between the two: [`Plain`], or [`Tls`] (the TLS handshake);
 //! - [`Connections`]: what is open, so that [`drain`](drain()) can close it at the deadline;
 //! - [`Limits`]: the numbers, in one struct.
 //!
@@ -25,13 +25,17 @@ mod limits;
 mod open;
 #[cfg(test)]
 mod tests;
+mod tls;
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use metrics_exporter_prometheus::PrometheusHandle;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+use tonic::transport::server::Connected;
 
 pub use accept::{accept, Incoming};
 pub use conn::Conn;
@@ -39,13 +43,16 @@ pub use drain::{drain, Drained, Ended};
 pub use hook::{Handshake, Plain};
 pub use limits::Limits;
 pub use open::Connections;
+pub use tls::{Tls, TlsConn, HANDSHAKE_FAILURES};
 
 use crate::app::App;
+use crate::auth::Auth;
 use crate::config::ServeConfig;
 use crate::shutdown::Shutdown;
+use crate::tls::ServerTls;
 
-/// A protocol the service can speak.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A protocol the service can speak. Its names are also the values of `--plaintext`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
 pub enum Protocol {
     /// HTTP/1.1 with JSON bodies (`--http`).
     Http,
@@ -65,12 +72,16 @@ impl Protocol {
         }
     }
 
-    /// The URL scheme advertised for this protocol in the slot's holder identity.
-    const fn scheme(self) -> &'static str {
-        match self {
-            Protocol::Http => "http",
-            Protocol::Grpc => "grpc",
-            Protocol::Resp => "redis",
+    /// The URL scheme advertised for this protocol in the slot's holder identity: `http`,
+    /// `grpc`, `redis`, or with TLS `https`, `grpcs`, `rediss` (the Redis clients' name).
+    const fn scheme(self, tls: bool) -> &'static str {
+        match (self, tls) {
+            (Protocol::Http, false) => "http",
+            (Protocol::Http, true) => "https",
+            (Protocol::Grpc, false) => "grpc",
+            (Protocol::Grpc, true) => "grpcs",
+            (Protocol::Resp, false) => "redis",
+            (Protocol::Resp, true) => "rediss",
         }
     }
 }
@@ -96,8 +107,19 @@ pub enum ListenError {
     },
 }
 
-/// The enabled protocols and their addresses, from the settings.
-pub fn plan(config: &ServeConfig) -> Vec<(Protocol, SocketAddr)> {
+/// A listener the settings ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Planned {
+    /// Its protocol.
+    pub protocol: Protocol,
+    /// The address to bind.
+    pub addr: SocketAddr,
+    /// Whether it speaks TLS (TLS is on and it is not in `--plaintext`).
+    pub tls: bool,
+}
+
+/// The enabled protocols, their addresses and whether each speaks TLS, from the settings.
+pub fn plan(config: &ServeConfig) -> Vec<Planned> {
     let wanted = [
         (Protocol::Http, Some(config.http)),
         (Protocol::Grpc, config.grpc),
@@ -105,7 +127,13 @@ pub fn plan(config: &ServeConfig) -> Vec<(Protocol, SocketAddr)> {
     ];
     wanted
         .into_iter()
-        .filter_map(|(protocol, addr)| addr.map(|addr| (protocol, addr)))
+        .filter_map(|(protocol, addr)| {
+            addr.map(|addr| Planned {
+                protocol,
+                addr,
+                tls: config.tls_on(protocol),
+            })
+        })
         .collect()
 }
 
@@ -116,13 +144,40 @@ pub struct Listener {
     pub protocol: Protocol,
     /// The address it is bound to (the real port, if 0 was asked for).
     pub local_addr: SocketAddr,
+    /// Whether it speaks TLS.
+    pub tls: bool,
     socket: TcpListener,
 }
 
+/// What guards the doors of every listener: the TLS configuration (used by the listeners
+/// planned with TLS) and the tokens.
+#[derive(Debug, Clone)]
+pub struct Guard {
+    /// The node's TLS configuration, when TLS is on.
+    pub tls: Option<Arc<ServerTls>>,
+    /// Who may take IDs.
+    pub auth: Auth,
+}
+
+impl Guard {
+    /// No TLS, no tokens.
+    pub fn open() -> Guard {
+        Guard {
+            tls: None,
+            auth: Auth::open(),
+        }
+    }
+}
+
 /// Binds every planned listener.
-pub async fn bind(planned: &[(Protocol, SocketAddr)]) -> Result<Vec<Listener>, ListenError> {
+pub async fn bind(planned: &[Planned]) -> Result<Vec<Listener>, ListenError> {
     let mut bound = Vec::with_capacity(planned.len());
-    for &(protocol, addr) in planned {
+    for &Planned {
+        protocol,
+        addr,
+        tls,
+    } in planned
+    {
         let fail = |source| ListenError::Bind {
             protocol,
             addr,
@@ -133,6 +188,7 @@ pub async fn bind(planned: &[(Protocol, SocketAddr)]) -> Result<Vec<Listener>, L
         bound.push(Listener {
             protocol,
             local_addr,
+            tls,
             socket,
         });
     }
@@ -153,40 +209,64 @@ pub struct Running {
 }
 
 impl Listener {
-    /// The URL advertised for this listener, e.g. `http://127.0.0.1:8080`.
+    /// The URL advertised for this listener, e.g. `http://127.0.0.1:8080` or, with TLS,
+    /// `https://127.0.0.1:8443`.
     pub fn advertised(&self) -> String {
-        format!("{}://{}", self.protocol.scheme(), self.local_addr)
+        format!("{}://{}", self.protocol.scheme(self.tls), self.local_addr)
     }
 
-    /// Starts serving `app` until `shutdown`, within `limits`.
+    /// Starts serving `app` until `shutdown`, within `limits`, behind `guard`: over TLS if
+    /// this listener was planned with TLS (and `guard` has a configuration), plaintext
+    /// otherwise.
     pub fn spawn(
         self,
         app: App,
         metrics: PrometheusHandle,
         limits: Limits,
+        guard: Guard,
         shutdown: Shutdown,
     ) -> Running {
         let connections = Connections::new();
-        let incoming = accept(
-            self.socket,
-            Plain,
-            limits,
-            connections.clone(),
-            shutdown.clone(),
-        );
-        let task = match self.protocol {
-            Protocol::Http => {
-                let router = crate::http::router(crate::http::HttpState { app, metrics });
-                tokio::spawn(crate::http::serve(incoming, router, shutdown))
+        let (protocol, socket) = (self.protocol, self.socket);
+        let tls = guard.tls.clone().filter(|_| self.tls);
+        let task = match tls {
+            Some(server) => {
+                let hook = Tls::new(server, protocol);
+                let incoming = accept(socket, hook, limits, connections.clone(), shutdown.clone());
+                serve_protocol(protocol, incoming, app, metrics, guard.auth, shutdown)
             }
-            Protocol::Grpc => tokio::spawn(crate::grpc::serve(incoming, app, shutdown)),
-            Protocol::Resp => tokio::spawn(crate::resp::serve(incoming, app, shutdown)),
+            None => {
+                let incoming = accept(socket, Plain, limits, connections.clone(), shutdown.clone());
+                serve_protocol(protocol, incoming, app, metrics, guard.auth, shutdown)
+            }
         };
         Running {
-            protocol: self.protocol,
+            protocol,
             local_addr: self.local_addr,
             task,
             connections,
         }
+    }
+}
+
+/// Spawns `protocol`'s server on the streams of `incoming`, whatever hook made them.
+fn serve_protocol<S>(
+    protocol: Protocol,
+    incoming: Incoming<S>,
+    app: App,
+    metrics: PrometheusHandle,
+    auth: Auth,
+    shutdown: Shutdown,
+) -> JoinHandle<std::io::Result<()>>
+where
+    S: AsyncRead + AsyncWrite + Connected + Unpin + Send + 'static,
+{
+    match protocol {
+        Protocol::Http => {
+            let router = crate::http::router(crate::http::HttpState { app, metrics, auth });
+            tokio::spawn(crate::http::serve(incoming, router, shutdown))
+        }
+        Protocol::Grpc => tokio::spawn(crate::grpc::serve(incoming, app, auth, shutdown)),
+        Protocol::Resp => tokio::spawn(crate::resp::serve(incoming, app, auth, shutdown)),
     }
 }

@@ -18,6 +18,7 @@ use super::connection::{ConnError, Connection, Next, Timeouts};
 use super::frame::Limits;
 use super::reply::{Reply, Version};
 use crate::app::App;
+use crate::auth::Auth;
 use crate::listeners::Incoming;
 use crate::metrics::protocols;
 use crate::shutdown::Shutdown;
@@ -40,18 +41,24 @@ pub struct Settings {
 }
 
 /// Serves the Redis protocol on the connections of `incoming` until `shutdown`, with the
-/// default [`Settings`].
-pub async fn serve<S>(incoming: Incoming<S>, app: App, shutdown: Shutdown) -> std::io::Result<()>
+/// default [`Settings`]; with tokens in `auth`, a client must `AUTH` first.
+pub async fn serve<S>(
+    incoming: Incoming<S>,
+    app: App,
+    auth: Auth,
+    shutdown: Shutdown,
+) -> std::io::Result<()>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    serve_with(incoming, app, shutdown, Settings::default()).await
+    serve_with(incoming, app, auth, shutdown, Settings::default()).await
 }
 
 /// Serves the Redis protocol on the connections of `incoming` until `shutdown`.
 pub async fn serve_with<S>(
     mut incoming: Incoming<S>,
     app: App,
+    auth: Auth,
     shutdown: Shutdown,
     settings: Settings,
 ) -> std::io::Result<()>
@@ -71,13 +78,13 @@ where
             },
             () = &mut stop => break,
         };
-        let app = app.clone();
+        let (app, auth) = (app.clone(), auth.clone());
         let stop = Box::pin(shutdown.clone().wait());
         let done = done.clone();
         tokio::spawn(async move {
             let connection = Connection::new(stream, settings.limits, settings.timeouts, stop);
             metrics::gauge!(CONNECTIONS).increment(1.0);
-            handle(connection, &app).await;
+            handle(connection, &app, auth).await;
             metrics::gauge!(CONNECTIONS).decrement(1.0);
             drop(done);
         });
@@ -90,9 +97,15 @@ where
 
 /// Runs one client's commands until it leaves, breaks the protocol, times out, or the server
 /// stops.
-async fn handle<S: AsyncRead + AsyncWrite + Unpin>(mut connection: Connection<S>, app: &App) {
+async fn handle<S: AsyncRead + AsyncWrite + Unpin>(
+    mut connection: Connection<S>,
+    app: &App,
+    auth: Auth,
+) {
     let mut session = Session {
         id: NEXT_CLIENT_ID.fetch_add(1, Ordering::Relaxed),
+        authenticated: !auth.enabled(),
+        auth,
         version: Version::Resp2,
         name: None,
     };

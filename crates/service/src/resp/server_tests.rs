@@ -13,6 +13,7 @@ use tokio::net::{TcpListener, TcpStream};
 use super::connection::Timeouts;
 use super::server::{serve_with, Settings};
 use crate::app::App;
+use crate::auth::Auth;
 use crate::listeners::{self, Connections, Limits, Plain};
 use crate::shutdown;
 use crate::test_support::{started_app as app, started_app_with};
@@ -33,7 +34,7 @@ async fn serve(app: App, settings: Settings) -> (std::net::SocketAddr, shutdown:
         Connections::new(),
         watcher.clone(),
     );
-    let serving = tokio::spawn(serve_with(incoming, app, watcher, settings));
+    let serving = tokio::spawn(serve_with(incoming, app, Auth::open(), watcher, settings));
     (addr, trigger, serving)
 }
 

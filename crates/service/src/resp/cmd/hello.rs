@@ -2,12 +2,18 @@
 //! RESP3 clients (go-redis, Lettuce, redis-py with `protocol=3`) send first.
 //!
 //! It switches the connection to RESP2 or RESP3 and answers with the server's description, as
-//! Redis does. Snowdrift has no users, so `AUTH` is accepted with any credentials, the way a
-//! Redis server without a password accepts them.
+//! Redis does. `AUTH user password` authenticates the connection as the `AUTH` command does
+//! (see [`super::auth`]): with a token file the user is `default` and the password a token;
+//! without one, the `default` user is accepted with any password, as by a Redis server
+//! without a password. A `HELLO` that refuses its credentials answers `-WRONGPASS` and
+//! changes nothing; a `HELLO` without `AUTH` from a client that has not authenticated is
+//! answered `-NOAUTH`, in Redis's words.
 
 use super::super::parse::{ArgError, Args};
 use super::super::reply::{Field, Reply, Version};
+use super::auth::{refuse, verdict, Verdict};
 use super::{Context, Outcome, Run};
+use crate::auth::{Presented, Refusal};
 
 /// `HELLO`, with what it asked for.
 #[derive(Debug)]
@@ -15,6 +21,8 @@ pub struct Hello {
     /// The version asked for, if any; `None` keeps the current one.
     version: Option<u64>,
     name: Option<String>,
+    /// `AUTH user password`, if given.
+    credentials: Option<(Vec<u8>, Presented)>,
 }
 
 impl Run for Hello {
@@ -34,10 +42,11 @@ impl Run for Hello {
             ),
         };
         let mut name = None;
+        let mut credentials = None;
         while let Some(option) = args.next_opt() {
             if option.eq_ignore_ascii_case(b"AUTH") {
-                args.next_bytes()?;
-                args.next_bytes()?;
+                let user = args.next_bytes()?.to_vec();
+                credentials = Some((user, Presented(args.next_bytes()?.to_vec())));
             } else if option.eq_ignore_ascii_case(b"SETNAME") {
                 name = Some(args.next_text()?.to_string());
             } else {
@@ -47,11 +56,36 @@ impl Run for Hello {
                 )));
             }
         }
-        Ok(Hello { version, name })
+        Ok(Hello {
+            version,
+            name,
+            credentials,
+        })
     }
 
-    /// Switches the version and writes the description in it.
+    /// Authenticates if asked, switches the version and writes the description in it.
     async fn apply(self, ctx: &mut Context<'_>) -> Outcome {
+        match &self.credentials {
+            Some((user, token)) => {
+                let verdict = verdict(&ctx.session.auth, Some(user), token);
+                if verdict != Verdict::Accepted {
+                    refuse(&mut ctx.reply(), verdict);
+                    return Outcome::Continue;
+                }
+                ctx.session.authenticated = true;
+            }
+            None if !ctx.session.authenticated => {
+                ctx.session.auth.record("resp", Refusal::Missing);
+                ctx.reply().error(
+                    "NOAUTH",
+                    "HELLO must be called with the client already authenticated, otherwise \
+                     the HELLO <proto> AUTH <user> <pass> option can be used to authenticate \
+                     the client and select the RESP protocol version at the same time",
+                );
+                return Outcome::Continue;
+            }
+            None => {}
+        }
         let version = match self.version {
             None => ctx.session.version,
             Some(2) => Version::Resp2,

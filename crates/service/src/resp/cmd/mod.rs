@@ -18,6 +18,7 @@ use super::errors;
 use super::parse::{ArgError, Args};
 use super::reply::{Reply, Version};
 use crate::app::App;
+use crate::auth::{Auth, Refusal};
 
 /// Declares the command modules and builds, from one list of `"name" => module::Type`, the
 /// [`Command`] enum, the table [`Command::parse`] looks names up in, and the dispatch of
@@ -59,6 +60,7 @@ macro_rules! commands {
 }
 
 commands! {
+    "auth" => auth::Authenticate,
     "nextid" => next_id::NextId,
     "nextids" => next_ids::NextIds,
     "decode" => decode::Decode,
@@ -115,6 +117,10 @@ impl Context<'_> {
 pub struct Session {
     /// A number unique in this process, for `CLIENT ID` and `HELLO`.
     pub id: u64,
+    /// The tokens `AUTH` checks against.
+    pub auth: Auth,
+    /// Whether the client may run commands: it sent an accepted token, or none is needed.
+    pub authenticated: bool,
     /// The RESP version replies are written in.
     pub version: Version,
     /// The name the client gave itself (`CLIENT SETNAME`, `HELLO … SETNAME`).
@@ -156,9 +162,25 @@ impl Command {
         parse(&mut Args::new(buf, rest, command)).map_err(|err| Refused::Args(command, err))
     }
 
-    /// Runs the command and writes its reply into `out`.
+    /// Runs the command and writes its reply into `out`. Before the client has authenticated
+    /// (when the node has tokens) only `AUTH`, `HELLO` and `QUIT` run; anything else is
+    /// answered `-NOAUTH`, as Redis answers it.
     pub async fn apply(self, app: &App, session: &mut Session, out: &mut Vec<u8>) -> Outcome {
+        if !session.authenticated && !self.runs_before_auth() {
+            session.auth.record("resp", Refusal::Missing);
+            Reply::new(out, session.version).error("NOAUTH", "Authentication required.");
+            return Outcome::Continue;
+        }
         self.run(&mut Context { app, session, out }).await
+    }
+
+    /// The commands a client may send before it authenticates: the ones that authenticate,
+    /// and `QUIT`.
+    fn runs_before_auth(&self) -> bool {
+        matches!(
+            self,
+            Command::Authenticate(_) | Command::Hello(_) | Command::Quit(_)
+        )
     }
 }
 
