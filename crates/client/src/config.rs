@@ -12,11 +12,15 @@
 //! | `down_for` | 500 ms | how long a failed endpoint is skipped (longer if it says so) |
 //! | `wait_timeout` | 3 s | longest `next_id` waits when the buffer is empty |
 //! | `check_order` | true | refuse a batch that goes backwards from the same endpoint |
+//! | `tls_ca_pem` | none | CA bundle (PEM) that `grpcs://` and `https://` endpoints are checked against |
+//! | `tls_identity` | none | client certificate and key (PEM), for nodes with mutual TLS |
+//! | `token` | none | sent as `authorization: Bearer` with every request |
 
 use std::time::Duration;
 
 use crate::endpoint::Endpoint;
 use crate::error::Error;
+use crate::security::{TlsIdentity, Token};
 
 /// How a [`crate::Client`] behaves.
 #[derive(Debug, Clone)]
@@ -45,10 +49,18 @@ pub struct ClientConfig {
     pub wait_timeout: Duration,
     /// Whether to refuse (and report) a batch whose IDs go backwards from the same endpoint.
     pub check_order: bool,
+    /// The CA bundle (PEM) TLS endpoints (`grpcs://`, `https://`) are checked against; needed
+    /// by any TLS endpoint (the client trusts no built-in roots).
+    pub tls_ca_pem: Option<Vec<u8>>,
+    /// The certificate and key presented to nodes that require mutual TLS.
+    pub tls_identity: Option<TlsIdentity>,
+    /// The token sent with every request, for nodes started with `--auth-token-file`.
+    pub token: Option<Token>,
 }
 
 impl ClientConfig {
-    /// Defaults for the given endpoints (`grpc://…` or `http://…`).
+    /// Defaults for the given endpoints (`grpc://…`, `http://…`, or with TLS `grpcs://…`,
+    /// `https://…`).
     ///
     /// ```
     /// let config = snowdrift_client::ClientConfig::new(["grpc://127.0.0.1:9090", "http://127.0.0.1:8080"])?;
@@ -78,6 +90,9 @@ impl ClientConfig {
             down_for: Duration::from_millis(500),
             wait_timeout: Duration::from_secs(3),
             check_order: true,
+            tls_ca_pem: None,
+            tls_identity: None,
+            token: None,
         })
     }
 
@@ -99,6 +114,14 @@ impl ClientConfig {
             return Err(Error::Config(
                 "request_timeout and retry_budget must be longer than zero".to_string(),
             ));
+        }
+        if self.tls_ca_pem.is_none() {
+            if let Some(endpoint) = self.endpoints.iter().find(|e| e.tls()) {
+                return Err(Error::Config(format!(
+                    "endpoint {endpoint} speaks TLS: give the CA that signed the node's \
+                     certificate (tls_ca_pem)"
+                )));
+            }
         }
         Ok(())
     }

@@ -2,7 +2,8 @@
 //!
 //! `grpc://host:port` speaks gRPC to a node's `--grpc` listener; `http://host:port` speaks
 //! HTTP/JSON to its `--http` listener. Listing both for one node gives gRPC with an HTTP
-//! fallback: the failover that moves between nodes also moves between protocols.
+//! fallback: the failover that moves between nodes also moves between protocols. With TLS
+//! the schemes are `grpcs://` and `https://`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -25,6 +26,9 @@ pub enum Protocol {
 /// let endpoint: Endpoint = "grpc://127.0.0.1:9090".parse()?;
 /// assert_eq!(endpoint.protocol(), Protocol::Grpc);
 /// assert_eq!(endpoint.authority(), "127.0.0.1:9090");
+/// assert!(!endpoint.tls());
+/// let secure: Endpoint = "https://node-1:8443".parse()?;
+/// assert_eq!((secure.protocol(), secure.tls()), (Protocol::Http, true));
 /// assert!("ftp://example".parse::<Endpoint>().is_err());
 /// # Ok::<(), snowdrift_client::Error>(())
 /// ```
@@ -32,6 +36,7 @@ pub enum Protocol {
 pub struct Endpoint {
     protocol: Protocol,
     authority: String,
+    tls: bool,
 }
 
 impl Endpoint {
@@ -45,9 +50,15 @@ impl Endpoint {
         &self.authority
     }
 
+    /// Whether it speaks TLS (`grpcs://`, `https://`).
+    pub fn tls(&self) -> bool {
+        self.tls
+    }
+
     /// The base URL for the underlying HTTP/2 or HTTP/1.1 client.
     pub(crate) fn http_base(&self) -> String {
-        format!("http://{}", self.authority)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.authority)
     }
 }
 
@@ -56,13 +67,17 @@ impl FromStr for Endpoint {
 
     fn from_str(text: &str) -> Result<Endpoint, Error> {
         let text = text.trim();
-        let (protocol, rest) = if let Some(rest) = text.strip_prefix("grpc://") {
-            (Protocol::Grpc, rest)
-        } else if let Some(rest) = text.strip_prefix("http://") {
-            (Protocol::Http, rest)
-        } else {
+        let schemes = [
+            ("grpc://", Protocol::Grpc, false),
+            ("grpcs://", Protocol::Grpc, true),
+            ("http://", Protocol::Http, false),
+            ("https://", Protocol::Http, true),
+        ];
+        let Some((protocol, tls, rest)) = schemes.iter().find_map(|&(scheme, protocol, tls)| {
+            text.strip_prefix(scheme).map(|rest| (protocol, tls, rest))
+        }) else {
             return Err(Error::Config(format!(
-                "endpoint {text:?} must start with grpc:// or http://"
+                "endpoint {text:?} must start with grpc://, grpcs://, http:// or https://"
             )));
         };
         let authority = rest.trim_end_matches('/');
@@ -74,15 +89,18 @@ impl FromStr for Endpoint {
         Ok(Endpoint {
             protocol,
             authority: authority.to_string(),
+            tls,
         })
     }
 }
 
 impl fmt::Display for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let scheme = match self.protocol {
-            Protocol::Grpc => "grpc",
-            Protocol::Http => "http",
+        let scheme = match (self.protocol, self.tls) {
+            (Protocol::Grpc, false) => "grpc",
+            (Protocol::Grpc, true) => "grpcs",
+            (Protocol::Http, false) => "http",
+            (Protocol::Http, true) => "https",
         };
         write!(f, "{scheme}://{}", self.authority)
     }

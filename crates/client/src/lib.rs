@@ -5,6 +5,9 @@
 //!
 //! - **Transports**: gRPC (`grpc://host:port`) and HTTP/JSON (`http://host:port`). List both
 //!   for a node to get gRPC with an HTTP fallback.
+//! - **TLS and tokens**: `grpcs://` and `https://` endpoints are checked against the CA in
+//!   [`ClientConfig::tls_ca_pem`] (with [`ClientConfig::tls_identity`] for mutual TLS), and a
+//!   [`ClientConfig::token`] goes with every request as `authorization: Bearer`.
 //! - **Failover**: a list of endpoints; a failed request moves to the next healthy one, and a
 //!   round where all failed is retried after a jittered, doubling backoff, within a budget.
 //! - **Typed errors**: [`Error::Unavailable`] (no endpoint can issue IDs now: retry later)
@@ -46,6 +49,7 @@ mod error;
 pub mod order;
 mod pool;
 mod refill;
+mod security;
 mod stats;
 mod transport;
 
@@ -53,4 +57,5 @@ pub use client::Client;
 pub use config::ClientConfig;
 pub use endpoint::{Endpoint, Protocol};
 pub use error::Error;
+pub use security::{TlsIdentity, Token};
 pub use stats::Stats;

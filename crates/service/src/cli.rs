@@ -255,7 +255,8 @@ pub struct GenArgs {
 /// Flags of `snowdrift fetch`.
 #[derive(Debug, Clone, Args)]
 pub struct FetchArgs {
-    /// A node to ask: grpc://HOST:PORT or http://HOST:PORT. Repeat it, or separate with commas.
+    /// A node to ask: grpc://, grpcs://, http:// or https://HOST:PORT. Repeat it, or separate
+    /// with commas.
     #[arg(
         long = "endpoint",
         value_name = "URL",
@@ -271,6 +272,22 @@ pub struct FetchArgs {
     /// How long to keep retrying when no endpoint answers, e.g. 2s or 500ms.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration)]
     pub timeout: Duration,
+
+    /// CA bundle (PEM) that grpcs:// and https:// endpoints are checked against.
+    #[arg(long, value_name = "FILE")]
+    pub tls_ca: Option<PathBuf>,
+
+    /// Client certificate (PEM) for nodes with mutual TLS, with `--tls-key`.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// Private key (PEM) of `--tls-cert`.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Token file: its first token (not blank, not a `#` comment) is sent with every request.
+    #[arg(long, value_name = "FILE")]
+    pub auth_token_file: Option<PathBuf>,
 }
 
 /// Flags of `snowdrift decode`.

@@ -2,7 +2,8 @@
 //!
 //! The bodies are the shared shapes of `snowdrift_wire::json`, the same types the service's
 //! tests read its answers with. IDs arrive as JSON strings (JavaScript-safe) and are parsed to
-//! `u64`.
+//! `u64`. `https://` endpoints are checked against the configured CA only (no built-in
+//! roots); the token goes as `Authorization: Bearer`, a header marked sensitive.
 
 use std::time::Duration;
 
@@ -19,10 +20,49 @@ pub struct HttpTransport {
     ids_url: String,
 }
 
+/// Adds the CA, the client certificate and the token of `config` to `builder`.
+fn secured(
+    mut builder: reqwest::ClientBuilder,
+    endpoint: &Endpoint,
+    config: &ClientConfig,
+) -> Result<reqwest::ClientBuilder, crate::Error> {
+    let invalid = |what: &str, err: reqwest::Error| {
+        crate::Error::Config(format!("endpoint {endpoint}: {what}: {err}"))
+    };
+    if endpoint.tls() {
+        builder = builder.use_rustls_tls().tls_built_in_root_certs(false);
+        if let Some(ca) = &config.tls_ca_pem {
+            for cert in reqwest::Certificate::from_pem_bundle(ca)
+                .map_err(|err| invalid("the CA bundle is not PEM", err))?
+            {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        if let Some(identity) = &config.tls_identity {
+            let mut pem = identity.cert_pem.clone();
+            pem.push(b'\n');
+            pem.extend_from_slice(&identity.key_pem);
+            let identity = reqwest::Identity::from_pem(&pem)
+                .map_err(|err| invalid("the client certificate or key is not PEM", err))?;
+            builder = builder.identity(identity);
+        }
+    }
+    if let Some(token) = &config.token {
+        let mut value = reqwest::header::HeaderValue::try_from(token.bearer())
+            .map_err(|_| crate::Error::Config("the token is not a valid header value".into()))?;
+        value.set_sensitive(true);
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::AUTHORIZATION, value);
+        builder = builder.default_headers(headers);
+    }
+    Ok(builder)
+}
+
 impl HttpTransport {
     /// A client for `endpoint`.
     pub fn new(endpoint: &Endpoint, config: &ClientConfig) -> Result<HttpTransport, crate::Error> {
-        let client = reqwest::Client::builder()
+        let builder = secured(reqwest::Client::builder(), endpoint, config)?;
+        let client = builder
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
             // ID services are reached directly; a proxy from the environment would only add
@@ -59,7 +99,9 @@ impl HttpTransport {
             .map_err(|err| Failure::Transport(err.to_string()))?;
         match status {
             200 => parse_ids(&body),
-            400 => {
+            // A missing or wrong token: every node of a cluster shares the token file, so
+            // failing over would only be refused again.
+            400 | 401 | 403 => {
                 let (code, message) = parse_error(&body);
                 Err(Failure::BadRequest { code, message })
             }

@@ -4,6 +4,12 @@
 //! which is how the tests take etcd away from running nodes; or killed, its data directory
 //! deleted and started again with the same flags, which is how they make it lose its data;
 //! or backed up (a copy of its data directory) and later restored from that copy.
+//!
+//! [`EtcdServer::start_secure`] starts one the way a production etcd is run: clients over TLS
+//! with certificates made for the test ([`TestCa`]), optionally requiring a client
+//! certificate (`--client-cert-auth`), and optionally with authentication enabled for a user
+//! that may read and write every key. Its health is then probed on a plaintext metrics port,
+//! since the client port speaks only TLS.
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -12,8 +18,30 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use super::certs::{CertFiles, TestCa};
+
 /// How long etcd may take to become healthy.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// How [`EtcdServer::start_secure`] guards etcd.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EtcdSecurity {
+    /// Also require a client certificate signed by the test CA (`--client-cert-auth`).
+    pub client_cert_auth: bool,
+    /// Enable authentication, with this user and password allowed to read and write every
+    /// key (a `root` user with another password is made too, as etcd requires).
+    pub user: Option<(String, String)>,
+}
+
+/// The TLS files of a secure etcd.
+#[derive(Debug)]
+struct Secure {
+    ca: PathBuf,
+    server: CertFiles,
+    client: CertFiles,
+    client_cert_auth: bool,
+    metrics_port: u16,
+}
 
 /// A running (or stopped) etcd owned by a test.
 #[derive(Debug)]
@@ -22,6 +50,7 @@ pub struct EtcdServer {
     client_port: u16,
     peer_port: u16,
     child: Option<Child>,
+    secure: Option<Secure>,
 }
 
 impl EtcdServer {
@@ -38,6 +67,7 @@ impl EtcdServer {
                 client_port,
                 peer_port,
                 child: None,
+                secure: None,
             };
             match server.start_again().await {
                 Ok(()) => return Ok(server),
@@ -51,9 +81,50 @@ impl EtcdServer {
         Err(last_error.unwrap_or_else(|| std::io::Error::other("etcd did not start")))
     }
 
-    /// The client URL, `http://127.0.0.1:<port>`.
+    /// Starts etcd with TLS on its client port (certificates from a CA made for it) and, as
+    /// `security` says, client-certificate checks and authentication. Waits until it is healthy
+    /// and, with a user, until authentication is on.
+    pub async fn start_secure(security: EtcdSecurity) -> std::io::Result<EtcdServer> {
+        let dir = tempfile::tempdir()?;
+        let ca = TestCa::new(dir.path(), "etcd")?;
+        let mut server = EtcdServer {
+            client_port: free_port()?,
+            peer_port: free_port()?,
+            child: None,
+            secure: Some(Secure {
+                ca: ca.cert().to_path_buf(),
+                server: ca.server("etcd-server")?,
+                client: ca.client("etcd-client")?,
+                client_cert_auth: security.client_cert_auth,
+                metrics_port: free_port()?,
+            }),
+            dir,
+        };
+        server.start_again().await?;
+        if let Some((user, password)) = &security.user {
+            server.enable_auth(user, password).await?;
+        }
+        Ok(server)
+    }
+
+    /// The client URL, `http://127.0.0.1:<port>` (`https://` when started secure).
     pub fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.client_port)
+        let scheme = if self.secure.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://127.0.0.1:{}", self.client_port)
+    }
+
+    /// With TLS: the CA that signed etcd's certificate and the client certificate.
+    pub fn ca_file(&self) -> Option<&std::path::Path> {
+        self.secure.as_ref().map(|secure| secure.ca.as_path())
+    }
+
+    /// With TLS: a client certificate and key etcd accepts (signed by [`Self::ca_file`]).
+    pub fn client_cert(&self) -> Option<&CertFiles> {
+        self.secure.as_ref().map(|secure| &secure.client)
     }
 
     /// The client address.
@@ -77,13 +148,27 @@ impl EtcdServer {
         if self.child.is_some() {
             return Ok(());
         }
-        let client = format!("http://127.0.0.1:{}", self.client_port);
+        let client = self.endpoint();
         let peer = format!("http://127.0.0.1:{}", self.peer_port);
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(self.dir.path().join("etcd.log"))?;
-        let child = Command::new("etcd")
+        let mut command = Command::new("etcd");
+        if let Some(secure) = &self.secure {
+            command
+                .arg(format!("--cert-file={}", secure.server.cert.display()))
+                .arg(format!("--key-file={}", secure.server.key.display()))
+                .arg(format!("--trusted-ca-file={}", secure.ca.display()))
+                .arg(format!(
+                    "--listen-metrics-urls=http://127.0.0.1:{}",
+                    secure.metrics_port
+                ));
+            if secure.client_cert_auth {
+                command.arg("--client-cert-auth");
+            }
+        }
+        let child = command
             .arg("--name=snowdrift-test")
             .arg(format!("--data-dir={}", self.data_dir().display()))
             .arg(format!("--listen-client-urls={client}"))
@@ -198,7 +283,11 @@ impl EtcdServer {
                     )));
                 }
             }
-            if healthy(self.client_addr()).await {
+            let probe = match &self.secure {
+                Some(secure) => SocketAddr::from((Ipv4Addr::LOCALHOST, secure.metrics_port)),
+                None => self.client_addr(),
+            };
+            if healthy(probe).await {
                 return Ok(());
             }
             if Instant::now() > deadline {
@@ -209,6 +298,60 @@ impl EtcdServer {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+}
+
+impl EtcdServer {
+    /// Adds `user` (read and write on every key) and `root`, then enables authentication.
+    async fn enable_auth(&self, user: &str, password: &str) -> std::io::Result<()> {
+        use etcd_client::{Certificate, ConnectOptions, Identity, Permission, TlsOptions};
+        let fail = |step: &str, e: etcd_client::Error| {
+            std::io::Error::other(format!("enabling etcd auth: {step}: {e}"))
+        };
+        let mut options = ConnectOptions::new().with_connect_timeout(START_TIMEOUT);
+        if let Some(secure) = &self.secure {
+            let mut tls =
+                TlsOptions::new().ca_certificate(Certificate::from_pem(std::fs::read(&secure.ca)?));
+            if secure.client_cert_auth {
+                tls = tls.identity(Identity::from_pem(
+                    std::fs::read(&secure.client.cert)?,
+                    std::fs::read(&secure.client.key)?,
+                ));
+            }
+            options = options.with_tls(tls);
+        }
+        let mut client = etcd_client::Client::connect([self.endpoint()], Some(options))
+            .await
+            .map_err(|e| fail("connect", e))?;
+        client
+            .role_add("snowdrift")
+            .await
+            .map_err(|e| fail("role add", e))?;
+        client
+            .role_grant_permission("snowdrift", Permission::read_write("").with_all_keys())
+            .await
+            .map_err(|e| fail("grant", e))?;
+        client
+            .user_add(user, password, None)
+            .await
+            .map_err(|e| fail("user add", e))?;
+        client
+            .user_grant_role(user, "snowdrift")
+            .await
+            .map_err(|e| fail("user grant", e))?;
+        client
+            .user_add("root", format!("{password}-root"), None)
+            .await
+            .map_err(|e| fail("root add", e))?;
+        client
+            .user_grant_role("root", "root")
+            .await
+            .map_err(|e| fail("root grant", e))?;
+        client
+            .auth_enable()
+            .await
+            .map_err(|e| fail("auth enable", e))?;
+        Ok(())
     }
 }
 

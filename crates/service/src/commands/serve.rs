@@ -87,7 +87,10 @@ async fn serve(
         cluster,
     );
     let (trigger, _) = shutdown::channel();
-    let limits = Limits::default();
+    let limits = Limits {
+        handshake_timeout: config.tls_handshake_timeout,
+        ..Limits::default()
+    };
     let mut tasks = JoinSet::new();
     let mut running = Vec::new();
     let mut open = Vec::new();

@@ -142,6 +142,11 @@ pub struct ServeConfig {
     #[serde(default)]
     pub tls_client_ca: Option<PathBuf>,
 
+    /// Longest a client may take over its TLS handshake before it is disconnected.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    #[serde(with = "humantime_serde")]
+    pub tls_handshake_timeout: Duration,
+
     /// Listeners that stay plaintext when TLS is on, comma-separated: http, grpc, resp.
     #[arg(long, value_name = "LISTENER,...", value_delimiter = ',')]
     #[serde(default, with = "values::value_enum_list")]
@@ -212,6 +217,7 @@ impl Default for ServeConfig {
             tls_cert: None,
             tls_key: None,
             tls_client_ca: None,
+            tls_handshake_timeout: crate::listeners::Limits::default().handshake_timeout,
             plaintext: Vec::new(),
             auth_token_file: None,
             auth_probes: false,

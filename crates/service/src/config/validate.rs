@@ -85,6 +85,12 @@ impl Loaded {
                 ),
             ));
         }
+        if config.tls_handshake_timeout.is_zero() {
+            return Err(self.blame(
+                "tls_handshake_timeout",
+                "must be above zero: every TLS client would be dropped".to_string(),
+            ));
+        }
         if config.auth_probes && config.auth_token_file.is_none() {
             return Err(self.blame(
                 "auth_probes",
