@@ -101,6 +101,7 @@ pub async fn upkeep(handle: PrometheusHandle) {
 }
 
 fn describe() {
+    crate::security::describe_metrics();
     use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
     describe_counter!(IDS_ISSUED, "IDs handed out, on every protocol");
     describe_counter!(

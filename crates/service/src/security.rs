@@ -17,6 +17,29 @@ use crate::config::{ConfigError, Loaded};
 use crate::listeners::Guard;
 use crate::tls::ServerTls;
 
+/// Help text for the security metrics, so `/metrics` (and `promtool check metrics`) explain
+/// them. None of their labels ever holds a secret: protocols, reasons and results only.
+pub fn describe_metrics() {
+    use metrics::describe_counter;
+    describe_counter!(
+        crate::tls::RELOADS,
+        "reloads of the TLS certificate and key on SIGHUP, by result (ok, error)"
+    );
+    describe_counter!(
+        crate::listeners::HANDSHAKE_FAILURES,
+        "TLS handshakes that failed or timed out (plaintext clients, untrusted or missing client \
+         certificates), by protocol"
+    );
+    describe_counter!(
+        crate::auth::FAILURES,
+        "requests refused for a missing or wrong token, by protocol and reason (missing, wrong)"
+    );
+    describe_counter!(
+        crate::auth::RELOADS,
+        "reloads of the token file on SIGHUP, by result (ok, error)"
+    );
+}
+
 /// The guards the settings ask for.
 pub fn load(loaded: &Loaded) -> Result<Guard, ConfigError> {
     let config = &loaded.config;

@@ -735,3 +735,33 @@ fn a_node_reaches_an_etcd_with_tls_client_certificates_and_auth() {
     drop(server);
     drop(etcd);
 }
+
+#[test]
+fn auth_probes_puts_the_probes_behind_the_token_too() {
+    let pki = Pki::new();
+    let tokens = pki.tokens(&format!("{TOKEN_A}\n"));
+    let node = ServerBuilder::new()
+        .arg("--auth-token-file")
+        .arg(&tokens)
+        .arg("--auth-probes")
+        .start();
+    let bearer = format!("Authorization: Bearer {TOKEN_A}");
+    for route in ["/healthz", "/readyz", "/metrics"] {
+        assert_eq!(status(&curl(&node.url(route), &[])), 401, "{route}");
+        assert_eq!(
+            status(&curl(&node.url(route), &["-H", &bearer])),
+            200,
+            "{route}"
+        );
+    }
+    // A path no route matches needs the token too: its 404 lists the routes.
+    assert_eq!(status(&curl(&node.url("/nope"), &[])), 401);
+    let metrics = curl(&node.url("/metrics"), &["-H", &bearer]);
+    assert!(
+        metrics
+            .stdout
+            .contains("# HELP snowdrift_auth_failures_total"),
+        "{}",
+        metrics.stdout
+    );
+}
