@@ -6,7 +6,9 @@
 #   1+2. ROUNDS rounds (default 3), each: the baseline, redis-benchmark -t incr -c 50 -n 200000
 #      against a local redis-server (what many teams use as an ID service), then single-ID
 #      requests/s with wrk, 50 keep-alive connections, GET /v1/id. Pairing them in time and
-#      taking medians keeps a noisy neighbour from deciding the ratio;
+#      taking medians keeps a noisy neighbour from deciding the ratio; each round also runs
+#      the same wrk against a second node whose HTTP listener speaks TLS (a certificate made
+#      here with openssl), so the cost of TLS is measured in the same run, round by round;
 #   3. p99 latency at half that load: oha at a fixed rate of half the requests/s of step 2
 #      (plain wrk has no rate control; oha's -q does, with latency correction);
 #   4. IDs/s with count=4096: wrk, 50 connections, GET /v1/ids?count=4096, counted from the
@@ -17,7 +19,7 @@
 # server, as redis-benchmark does with redis-server.
 #
 # Needs wrk, redis-server and redis-benchmark (apt-get install -y wrk redis-server
-# redis-tools) and oha (cargo install oha); it says what is missing. Environment:
+# redis-tools), openssl, and oha (cargo install oha); it says what is missing. Environment:
 #   DURATION=10      seconds per load step
 #   ROUNDS=3         rounds of (Redis INCR, wrk /v1/id)
 #   SNOWDRIFT_BIN=…  a prebuilt binary instead of `cargo build --release`
@@ -32,7 +34,7 @@ out=bench/results
 mkdir -p "$out"
 
 missing=()
-for tool in wrk redis-server redis-benchmark; do
+for tool in wrk redis-server redis-benchmark openssl; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -51,9 +53,11 @@ export -n SNOWDRIFT_BIN
 
 work="$(mktemp -d)"
 server_pid=""
+tls_pid=""
 redis_pid=""
 cleanup() {
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  [ -n "$tls_pid" ] && kill "$tls_pid" 2>/dev/null && wait "$tls_pid" 2>/dev/null
   [ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null && wait "$redis_pid" 2>/dev/null
   rm -rf "$work"
 }
@@ -100,6 +104,25 @@ done
 [ -n "$addr" ] || { echo "server did not start:"; cat "$work/stderr"; exit 1; }
 echo "listening on $addr (pid $server_pid)"
 
+echo "== snowdrift serve with TLS (self-signed P-256 certificate for localhost)"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+  -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1,DNS:localhost \
+  -keyout "$work/tls-key.pem" -out "$work/tls-cert.pem" 2>/dev/null
+"$SNOWDRIFT_BIN" serve --http 127.0.0.1:0 --data-dir "$work/state-tls" \
+  --tls-cert "$work/tls-cert.pem" --tls-key "$work/tls-key.pem" \
+  >"$work/tls-stdout" 2>"$work/tls-stderr" &
+tls_pid=$!
+tls_addr=""
+for _ in $(seq 200); do
+  tls_addr="$(sed -n 's/^listening http=\([^ ]*\).*/\1/p' "$work/tls-stdout")"
+  [ -n "$tls_addr" ] && break
+  sleep 0.05
+done
+[ -n "$tls_addr" ] || { echo "TLS server did not start:"; cat "$work/tls-stderr"; exit 1; }
+curl -sf --cacert "$work/tls-cert.pem" "https://localhost:${tls_addr##*:}/healthz" >/dev/null \
+  || { echo "the TLS server does not answer over HTTPS"; exit 1; }
+echo "listening on https://$tls_addr (pid $tls_pid)"
+
 # Samples the server's VmRSS (kB) every 200 ms into $work/rss until stopped.
 sample_rss() {
   while kill -0 "$server_pid" 2>/dev/null; do
@@ -126,7 +149,11 @@ for round in $(seq "$rounds"); do
   s_rps="$(awk '/^Requests\/sec:/ {print $2}' "$work/wrk-single.txt")"
   s_p99="$(awk '/^ +99%/ {print $2}' "$work/wrk-single.txt")"
   grep -E 'Non-2xx|Socket errors' "$work/wrk-single.txt" >>"$work/errors" || true
-  echo "$r_rps $s_rps $s_p99" >>"$work/rounds"
+  echo "== round $round/$rounds: wrk -c $connections -d ${duration}s GET https://…/v1/id (TLS)"
+  wrk -t2 -c"$connections" -d"${duration}s" --latency "https://$tls_addr/v1/id" | tee "$work/wrk-tls.txt"
+  t_rps="$(awk '/^Requests\/sec:/ {print $2}' "$work/wrk-tls.txt")"
+  grep -E 'Non-2xx|Socket errors' "$work/wrk-tls.txt" >>"$work/errors" || true
+  echo "$r_rps $s_rps $s_p99 $t_rps" >>"$work/rounds"
 done
 redis_rps="$(awk '{print $1}' "$work/rounds" | median)"
 single_rps="$(awk '{print $2}' "$work/rounds" | median)"
@@ -134,6 +161,9 @@ ratio="$(awk '{print $2 / $1}' "$work/rounds" | median | awk '{printf "%.2f", $1
 single_p99="$(awk '{print $3}' "$work/rounds" | tr '\n' ' ')"
 per_round="$(awk '{printf "%s%.0f/%.0f (%.2f×)", (NR > 1 ? ", " : ""), $2, $1, $2 / $1}' "$work/rounds")"
 single_errors="$(cat "$work/errors" 2>/dev/null || true)"
+tls_rps="$(awk '{print $4}' "$work/rounds" | median)"
+tls_ratio="$(awk '{print $4 / $2}' "$work/rounds" | median | awk '{printf "%.2f", $1}')"
+tls_per_round="$(awk '{printf "%s%.0f/%.0f (%.2f×)", (NR > 1 ? ", " : ""), $4, $2, $4 / $2}' "$work/rounds")"
 
 half_rps="$(awk -v r="$single_rps" 'BEGIN {printf "%d", r / 2}')"
 half_p99="not measured (oha missing)"
@@ -178,6 +208,7 @@ load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
   echo "|---|---|---|"
   echo "| Redis INCR, redis-benchmark -c $connections -n 200000 (baseline, same run; median of $rounds) | $redis_rps req/s | |"
   echo "| single-ID requests/s, wrk, $connections keep-alive connections, ${duration} s (median of $rounds) | $single_rps req/s: **${ratio}×** Redis INCR (median of per-round ratios; per round snowdrift/redis: $per_round); p99 at full load per round: $single_p99 | ≥ 1.1× Redis INCR: $(awk -v r="$ratio" 'BEGIN {print (r >= 1.1) ? "met" : "NOT met"}') |"
+  echo "| single-ID requests/s over TLS (keep-alive), same wrk, same rounds (median of $rounds) | $tls_rps req/s: **${tls_ratio}×** plaintext (median of per-round ratios; per round TLS/plain: $tls_per_round) | reported |"
   echo "| p99 latency at half that load (oha -q $half_rps, latency-corrected) | p99 $half_p99, p50 $half_p50, achieved ${half_achieved} req/s | reported |"
   echo "| IDs/s with count=4096, wrk, $connections connections | $ids_per_sec IDs/s (**${ceiling_share}%** of one worker's 4,096,000), wrk: $batch_rps req/s = $wrk_ids_per_sec IDs/s | ≥ 3,900,000 |"
   echo "| RSS while under load | max VmRSS $((max_rss_kb / 1024)) MB sampled, VmHWM $((hwm_kb / 1024)) MB | ≤ 30 MB: $( [ "$hwm_kb" -le $((30 * 1024)) ] && echo met || echo 'NOT met') |"
@@ -188,6 +219,7 @@ load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 cat >"$out/http.json" <<EOF
 {"redis_incr_rps": $redis_rps, "single_rps": $single_rps, "single_vs_redis": $ratio,
+ "tls_single_rps": $tls_rps, "tls_vs_plain": $tls_ratio,
  "half_load_rate": $half_rps, "half_load_p99": "$half_p99", "half_load_p50": "$half_p50",
  "batch_rps": $batch_rps, "ids_per_sec": $ids_per_sec, "max_rss_kb": $max_rss_kb, "hwm_kb": $hwm_kb}
 EOF

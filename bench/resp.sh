@@ -4,15 +4,18 @@
 # In one run, on this machine (the load tools share the cores with the servers):
 #   1. redis-benchmark against a local redis-server doing INCR, and against snowdrift's RESP
 #      listener doing NEXTID, with the same client settings: 50 clients, no pipelining; then
-#      50 clients with -P 16. Three rounds, alternating, so a noisy moment hits both. The
-#      verdicts: median ratio ≥ 1.1× without pipelining, ≥ 1.5× with -P 16; the node's RSS
-#      (sampled through this step, and VmHWM) ≤ 30 MB.
+#      50 clients with -P 16. Three rounds, alternating, so a noisy moment hits both. Each
+#      round also runs NEXTID against a second node whose listeners speak TLS (a certificate
+#      made here with openssl), so the cost of TLS is measured in the same run. The verdicts:
+#      median ratio ≥ 1.1× without pipelining, ≥ 1.5× with -P 16; the node's RSS (sampled
+#      through this step, and VmHWM) ≤ 30 MB.
 #   2. one gRPC StreamIds consumer (batches of 4,096) for 10 s: IDs per second received;
 #      once with the default settings and once with --max-lead-ticks 2.
 #   3. Client::next_id() at ~100k IDs/s with the background refill running: per-call time
 #      percentiles over rounds of 100 calls, and how many calls had to wait.
 #
-# Needs redis-server and redis-benchmark (apt-get install -y redis-server redis-tools).
+# Needs redis-server and redis-benchmark (apt-get install -y redis-server redis-tools), and
+# openssl for the test certificate.
 # Environment: ROUNDS=3, REQUESTS=200000 (x10 with -P 16), SNOWDRIFT_BIN=… (prebuilt binary).
 # Results go to stdout and bench/results/resp.md.
 set -euo pipefail
@@ -81,6 +84,13 @@ grpc_addr=$(addr_of main grpc)
 done) &
 pids+=($!)
 
+# A self-signed P-256 certificate for localhost, valid for a day: what the TLS node serves.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+  -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1,DNS:localhost \
+  -keyout "$work/tls-key.pem" -out "$work/tls-cert.pem" 2>/dev/null
+start_node tls --tls-cert "$work/tls-cert.pem" --tls-key "$work/tls-key.pem"
+tls_port=$(addr_of tls resp | cut -d: -f2)
+
 rps() { # port pipeline requests command… → requests per second (redis-benchmark --csv)
   local port=$1 pipeline=$2 n=$3; shift 3
   redis-benchmark -h 127.0.0.1 -p "$port" -c 50 -n "$n" -P "$pipeline" --csv "$@" 2>/dev/null \
@@ -90,8 +100,8 @@ rps() { # port pipeline requests command… → requests per second (redis-bench
 {
   echo "## run $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) vCPU, $(redis-server --version | cut -d' ' -f3)"
   echo
-  echo "| clients | pipeline | round | redis INCR req/s | snowdrift NEXTID req/s | ratio |"
-  echo "|---|---|---|---|---|---|"
+  echo "| clients | pipeline | round | redis INCR req/s | snowdrift NEXTID req/s | ratio | NEXTID over TLS req/s | TLS/plain |"
+  echo "|---|---|---|---|---|---|---|---|"
 } | tee "$out/resp.md"
 for pipeline in 1 16; do
   n=$requests
@@ -99,8 +109,10 @@ for pipeline in 1 16; do
   for round in $(seq 1 "$rounds"); do
     redis=$(rps "$redis_port" "$pipeline" "$n" -t incr)
     ours=$(rps "$resp_port" "$pipeline" "$n" NEXTID)
+    tls=$(rps "$tls_port" "$pipeline" "$n" --tls --cacert "$work/tls-cert.pem" --sni localhost NEXTID)
     ratio=$(awk -v a="$ours" -v b="$redis" 'BEGIN { printf "%.2f", a / b }')
-    echo "| 50 | $pipeline | $round | $redis | $ours | $ratio |" | tee -a "$out/resp.md"
+    tls_ratio=$(awk -v a="$tls" -v b="$ours" 'BEGIN { printf "%.2f", a / b }')
+    echo "| 50 | $pipeline | $round | $redis | $ours | $ratio | $tls | $tls_ratio |" | tee -a "$out/resp.md"
     echo "$ratio" >>"$work/ratios-$pipeline"
   done
 done
