@@ -209,6 +209,26 @@ pub struct ClusterStatusArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+
+    /// CA bundle (PEM) that signed etcd's certificate; turns on TLS towards etcd.
+    #[arg(long, value_name = "FILE")]
+    pub etcd_ca: Option<PathBuf>,
+
+    /// Client certificate (PEM) presented to etcd, with `--etcd-key`.
+    #[arg(long, value_name = "FILE")]
+    pub etcd_cert: Option<PathBuf>,
+
+    /// Private key (PEM) of `--etcd-cert`.
+    #[arg(long, value_name = "FILE")]
+    pub etcd_key: Option<PathBuf>,
+
+    /// etcd user, with `--etcd-password-file`.
+    #[arg(long, value_name = "NAME", requires = "etcd_password_file")]
+    pub etcd_user: Option<String>,
+
+    /// File whose first line is the password of `--etcd-user`.
+    #[arg(long, value_name = "FILE", requires = "etcd_user")]
+    pub etcd_password_file: Option<PathBuf>,
 }
 
 /// Flags of `snowdrift serve`: the config file, `--print-config`, and every setting of

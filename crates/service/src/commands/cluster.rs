@@ -1,11 +1,13 @@
 //! `snowdrift cluster status`: the slots of an etcd cluster, their holders, leases and
 //! high-water marks. The reading and the table live in the coordination crate
-//! (`snowdrift_coordination::etcd::cluster_status`); this only prints.
+//! (`snowdrift_coordination::etcd::cluster_status`); this only prints. It reaches an etcd
+//! with TLS and auth through the same `--etcd-ca`, `--etcd-cert`, `--etcd-key`, `--etcd-user`
+//! and `--etcd-password-file` as `serve`.
 
 use std::time::Duration;
 
 use snowdrift_coordination::etcd::cluster_status;
-use snowdrift_coordination::{CoordError, EtcdOptions};
+use snowdrift_coordination::{CoordError, EtcdAuth, EtcdOptions, EtcdTls};
 
 use super::{write_stdout, Failure};
 use crate::cli::{ClusterCommand, ClusterStatusArgs};
@@ -22,6 +24,18 @@ fn status(args: &ClusterStatusArgs) -> Result<(), Failure> {
     let options = EtcdOptions {
         connect_timeout: Duration::from_secs(5),
         request_timeout: Duration::from_secs(5),
+        tls: EtcdTls {
+            ca: args.etcd_ca.clone(),
+            cert: args.etcd_cert.clone(),
+            key: args.etcd_key.clone(),
+        },
+        auth: match (&args.etcd_user, &args.etcd_password_file) {
+            (Some(user), Some(password_file)) => Some(EtcdAuth {
+                user: user.clone(),
+                password_file: password_file.clone(),
+            }),
+            _ => None,
+        },
         ..EtcdOptions::new(args.etcd_endpoints.clone(), args.cluster.clone(), 0)
     };
     options
