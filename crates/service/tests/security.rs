@@ -409,9 +409,16 @@ fn redis_cli_over_tls_needs_auth() {
     // As RESP3 clients send it, and ACL-style with the user.
     let hello = cli(&["HELLO", "3", "AUTH", "default", TOKEN_A]);
     assert!(
-        hello.stdout.contains("snowdrift") || hello.stdout.contains("proto"),
+        hello.stdout.contains("snowdrift") && hello.stdout.contains("proto"),
         "{}",
         hello.stdout
+    );
+    let bad_hello = cli(&["HELLO", "3", "AUTH", "default", "tok-not-the-right-one-000"]);
+    assert!(
+        bad_hello.stdout.contains("WRONGPASS"),
+        "{} {}",
+        bad_hello.stdout,
+        bad_hello.stderr
     );
     let acl = cli(&["--user", "default", "--pass", TOKEN_A, "NEXTID"]);
     assert!(
