@@ -28,6 +28,9 @@ mod backend;
 mod error;
 pub mod etcd;
 pub mod floor;
+// Entry points of the `fuzz/` targets; not an API for users.
+#[doc(hidden)]
+pub mod fuzzing;
 mod identity;
 pub mod local;
 pub mod node;

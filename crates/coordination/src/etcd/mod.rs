@@ -38,7 +38,7 @@ mod holder;
 #[cfg(feature = "etcd")]
 mod join;
 #[cfg(feature = "etcd")]
-mod keys;
+pub(crate) mod keys;
 #[cfg(feature = "etcd")]
 mod lease;
 #[cfg(feature = "etcd")]

@@ -48,12 +48,7 @@ impl HighWaterFile {
                 })
             }
         };
-        let record: Record =
-            serde_json::from_slice(&bytes).map_err(|e| CoordError::CorruptState {
-                path: self.path.clone(),
-                reason: e.to_string(),
-            })?;
-        Ok(Some(record.high_water_tick))
+        decode(&self.path, &bytes).map(Some)
     }
 
     /// Makes a mark of at least `tick` durable and returns the mark now on disk. The file never
@@ -85,13 +80,28 @@ impl HighWaterFile {
 
     /// Durably records `tick` as the mark, whatever the file held.
     fn write(&self, tick: u64) -> Result<(), CoordError> {
-        let record = Record {
-            high_water_tick: tick,
-            written_unix_ms: unix_ms_now(),
-        };
-        let bytes = serde_json::to_vec(&record).map_err(|e| CoordError::Config(e.to_string()))?;
+        let bytes = encode(tick, unix_ms_now())?;
         #[cfg(feature = "test-support")]
         super::hooks::before_mark_write(&self.path, tick);
         durable::replace_file(&self.path, &bytes)
     }
+}
+
+/// The mark in the bytes of the file at `path`; anything but a record of this shape is
+/// corrupt (named by `path`).
+pub(crate) fn decode(path: &Path, bytes: &[u8]) -> Result<u64, CoordError> {
+    let record: Record = serde_json::from_slice(bytes).map_err(|e| CoordError::CorruptState {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    Ok(record.high_water_tick)
+}
+
+/// The bytes of a file that records `tick`, written at `written_unix_ms`.
+pub(crate) fn encode(tick: u64, written_unix_ms: u64) -> Result<Vec<u8>, CoordError> {
+    let record = Record {
+        high_water_tick: tick,
+        written_unix_ms,
+    };
+    serde_json::to_vec(&record).map_err(|e| CoordError::Config(e.to_string()))
 }

@@ -10,7 +10,7 @@
 //! each host its own datacenter/machine range (or use the etcd backend).
 
 mod durable;
-mod high_water;
+pub(crate) mod high_water;
 #[cfg(feature = "test-support")]
 pub(crate) mod hooks;
 pub(crate) mod layout_pin;
