@@ -47,7 +47,8 @@ pub enum ProtocolError {
     /// An array element is not a bulk string (`$`).
     #[error("expected '$', got '{}'", char::from(*.0))]
     ExpectedBulk(u8),
-    /// A bulk header's length is not a number, or is over [`Limits::max_bulk`].
+    /// A bulk header's length is not a number, or is over [`Limits::max_bulk`]; or an inline
+    /// argument is longer than that.
     #[error("invalid bulk length")]
     BulkLength,
     /// A bulk string is not followed by `\r\n`.
@@ -209,13 +210,21 @@ fn inline(
     if end > 0 && buf[end - 1] == b'\r' {
         end -= 1;
     }
+    // An inline word is an argument like a bulk string, and held to the same limit.
+    let mut push = |args: &mut Vec<Range<usize>>, word: Range<usize>| {
+        if word.len() > limits.max_bulk {
+            return Err(ProtocolError::BulkLength);
+        }
+        args.push(word);
+        Ok(())
+    };
     let mut start = None;
     for (i, &byte) in buf[..end].iter().enumerate() {
         let blank = byte == b' ' || byte == b'\t';
         match (start, blank) {
             (None, false) => start = Some(i),
             (Some(s), true) => {
-                args.push(s..i);
+                push(args, s..i)?;
                 start = None;
             }
             _ => {}
@@ -225,7 +234,7 @@ fn inline(
         }
     }
     if let Some(s) = start {
-        args.push(s..end);
+        push(args, s..end)?;
     }
     if args.len() > limits.max_args {
         return Err(ProtocolError::ArrayLength);
@@ -305,6 +314,19 @@ mod tests {
         }
         let long = [b'*'; 30];
         assert_eq!(words(&long).unwrap_err(), ProtocolError::Header);
+    }
+
+    #[test]
+    fn an_inline_argument_is_held_to_the_bulk_limit() {
+        // Found while writing the fuzz target's limit check: inline words had no length limit,
+        // so one argument could take the whole 16 KiB frame, four times `max_bulk`.
+        let limits = Limits::default();
+        let mut line = b"ECHO ".to_vec();
+        line.extend(std::iter::repeat_n(b'x', limits.max_bulk));
+        line.extend_from_slice(b"\r\n");
+        assert_eq!(words(&line).unwrap().1[1].len(), limits.max_bulk);
+        line.insert(5, b'x');
+        assert_eq!(words(&line).unwrap_err(), ProtocolError::BulkLength);
     }
 
     #[test]
