@@ -32,6 +32,9 @@ pub mod commands;
 pub mod config;
 pub mod describe;
 pub mod error;
+// Entry points of the `fuzz/` targets; not an API for users.
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod grpc;
 pub mod http;
 pub mod issuing;
