@@ -18,8 +18,7 @@ use snowdrift_service::fuzzing::{resp, Harness};
 static HARNESS: OnceLock<Harness> = OnceLock::new();
 
 fuzz_target!(|data: &[u8]| {
-    let harness = HARNESS.get_or_init(|| {
-        Harness::start(&common::state_dir("resp_frames")).expect("start a node")
-    });
+    let harness = HARNESS
+        .get_or_init(|| Harness::start(&common::state_dir("resp_frames")).expect("start a node"));
     resp::frames(data, Some(harness));
 });

@@ -50,7 +50,10 @@ fn check_floor(mark: u64) {
     });
     match floor {
         Ok(floor) => {
-            assert!(mark <= layout.max_tick(), "a mark past the layout was taken");
+            assert!(
+                mark <= layout.max_tick(),
+                "a mark past the layout was taken"
+            );
             assert_eq!((floor.tick, floor.source), (mark + 1, FloorSource::Mark));
         }
         Err(FloorError::MarkBeyondLayout { mark: m, max_tick }) => {

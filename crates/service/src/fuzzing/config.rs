@@ -92,7 +92,9 @@ mod tests {
     fn a_file_is_accepted_and_reprinted_or_refused_naming_a_key() {
         let dir = tempfile::tempdir().unwrap();
         let config = Config::new(dir.path());
-        let loaded = config.load(b"datacenter_id = 3\nwindow = \"5s\"\n").unwrap();
+        let loaded = config
+            .load(b"datacenter_id = 3\nwindow = \"5s\"\n")
+            .unwrap();
         assert_eq!(loaded.config.datacenter_id, 3);
         let err = config.load(b"max_batch = 0\n").unwrap_err();
         assert!(err.contains("max_batch"), "{err}");

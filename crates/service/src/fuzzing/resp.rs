@@ -32,7 +32,10 @@ pub fn frames(data: &[u8], harness: Option<&Harness>) -> usize {
         let len = match frame::parse(buf, &limits, &mut args) {
             Ok(Parsed::Frame { len }) => len,
             Ok(Parsed::Incomplete) => {
-                assert!(buf.len() < limits.max_frame, "incomplete at the frame limit");
+                assert!(
+                    buf.len() < limits.max_frame,
+                    "incomplete at the frame limit"
+                );
                 break;
             }
             Err(_) => break,
@@ -49,11 +52,21 @@ pub fn frames(data: &[u8], harness: Option<&Harness>) -> usize {
 
 /// The properties of one frame of `len` bytes at the start of `buf`, with words `args`.
 fn check_frame(buf: &[u8], len: usize, args: &[Range<usize>], limits: &Limits) {
-    assert!(len > 0 && len <= buf.len() && len <= limits.max_frame, "{len}");
+    assert!(
+        len > 0 && len <= buf.len() && len <= limits.max_frame,
+        "{len}"
+    );
     assert!(args.len() <= limits.max_args, "{} arguments", args.len());
     for arg in args {
-        assert!(arg.start <= arg.end && arg.end <= len, "{arg:?} outside {len}");
-        assert!(arg.len() <= limits.max_bulk, "an argument of {} bytes", arg.len());
+        assert!(
+            arg.start <= arg.end && arg.end <= len,
+            "{arg:?} outside {len}"
+        );
+        assert!(
+            arg.len() <= limits.max_bulk,
+            "an argument of {} bytes",
+            arg.len()
+        );
     }
     let mut again = Vec::new();
     assert_eq!(
@@ -77,7 +90,10 @@ fn check_frame(buf: &[u8], len: usize, args: &[Range<usize>], limits: &Limits) {
             "the words written as an array are not one frame"
         );
         let reread: Vec<&[u8]> = again.iter().map(|arg| &encoded[arg.clone()]).collect();
-        assert_eq!(reread, words, "the words written as an array read back differently");
+        assert_eq!(
+            reread, words,
+            "the words written as an array read back differently"
+        );
     }
 }
 
@@ -104,7 +120,11 @@ fn command(buf: &[u8], args: &[Range<usize>], harness: Option<&Harness>, session
         Err(refused) => {
             let mut out = Vec::new();
             refused.reply(&mut out, session.version);
-            assert!(out.starts_with(b"-ERR "), "{:?}", String::from_utf8_lossy(&out));
+            assert!(
+                out.starts_with(b"-ERR "),
+                "{:?}",
+                String::from_utf8_lossy(&out)
+            );
             let line_ends = out.iter().filter(|&&b| b == b'\r' || b == b'\n').count();
             assert!(
                 out.ends_with(b"\r\n") && line_ends == 2,
@@ -121,7 +141,8 @@ mod tests {
 
     #[test]
     fn pipelined_frames_are_read_in_order() {
-        let data = b"*1\r\n$4\r\nPING\r\nNEXTIDS 3\r\nNOPE x\r\n*2\r\n$4\r\nECHO\r\n$1\r\nx\r\n*1\r";
+        let data =
+            b"*1\r\n$4\r\nPING\r\nNEXTIDS 3\r\nNOPE x\r\n*2\r\n$4\r\nECHO\r\n$1\r\nx\r\n*1\r";
         assert_eq!(frames(data, None), 4);
         assert_eq!(frames(b"*x\r\nPING\r\n", None), 0);
     }
@@ -132,6 +153,9 @@ mod tests {
         let harness = Harness::start(dir.path()).unwrap();
         let data = multibulk(&[b"NEXTIDS", b"5"]);
         assert_eq!(frames(&data, Some(&harness)), 1);
-        assert_eq!(frames(b"DECODE 175928847299117063\r\nQUIT\r\n", Some(&harness)), 2);
+        assert_eq!(
+            frames(b"DECODE 175928847299117063\r\nQUIT\r\n", Some(&harness)),
+            2
+        );
     }
 }
