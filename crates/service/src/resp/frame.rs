@@ -211,7 +211,7 @@ fn inline(
         end -= 1;
     }
     // An inline word is an argument like a bulk string, and held to the same limit.
-    let mut push = |args: &mut Vec<Range<usize>>, word: Range<usize>| {
+    let push = |args: &mut Vec<Range<usize>>, word: Range<usize>| {
         if word.len() > limits.max_bulk {
             return Err(ProtocolError::BulkLength);
         }
