@@ -40,12 +40,15 @@ impl Harness {
             datacenter: 0,
             machine: MachineChoice::Fixed(0),
         });
+        let config = NodeConfig::new(Layout::default());
+        // The request bound the node's generator was built with, as `serve` passes it.
+        let max_wait = config.window.max_wait;
         let node = runtime
-            .block_on(Node::start(backend, NodeConfig::new(Layout::default())))
+            .block_on(Node::start(backend, config))
             .map_err(|e| format!("cannot start a node: {e}"))?;
         Ok(Harness {
             runtime,
-            app: App::new(node, "snowdrift", 10_000),
+            app: App::new(node, "snowdrift", 10_000, max_wait),
         })
     }
 
