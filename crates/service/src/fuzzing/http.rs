@@ -31,6 +31,8 @@ impl Http {
         let state = HttpState {
             app: harness.app().clone(),
             metrics: crate::metrics::install(),
+            // No token file, as `serve` runs by default.
+            auth: crate::auth::Auth::open(),
         };
         Http {
             router: router(state),

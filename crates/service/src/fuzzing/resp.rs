@@ -19,8 +19,12 @@ use crate::resp::reply::Version;
 /// frames were read. Commands are run on `harness` when one is given.
 pub fn frames(data: &[u8], harness: Option<&Harness>) -> usize {
     let limits = Limits::default();
+    // No token file, as `serve` runs by default: every command runs.
+    let auth = crate::auth::Auth::open();
     let mut session = Session {
         id: 1,
+        authenticated: !auth.enabled(),
+        auth,
         version: Version::Resp2,
         name: None,
     };
