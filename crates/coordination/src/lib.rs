@@ -10,7 +10,9 @@
 //! - [`Backend::Etcd`]: an etcd cluster (leases, ownership-checked transactions), for clusters.
 //!   Behind the `etcd` feature, on by default.
 //!
-//! The protocol is described in [`node`] and in `docs/PROTOCOL.md`.
+//! Both sit behind the coordinator seam ([`Coordinator`], [`SlotHolder`]), which a simulated
+//! store can implement too; the protocol's decisions are pure functions in [`floor`] and
+//! [`window`]. The protocol is described in [`node`] and in `docs/PROTOCOL.md`.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), snowdrift_coordination::CoordError> {
@@ -34,18 +36,20 @@ pub mod fuzzing;
 mod identity;
 pub mod local;
 pub mod node;
+pub mod seam;
 mod status;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod window;
 
-pub use backend::Backend;
+pub use backend::{Backend, Holder};
 pub use error::CoordError;
 #[cfg(feature = "etcd")]
 pub use etcd::{ClockSkewPolicy, EtcdAuth, EtcdOptions, EtcdTls};
 pub use identity::HolderIdentity;
 pub use local::LocalOptions;
 pub use node::{MarkAtStop, Node, NodeConfig, Stopped};
+pub use seam::{ClaimContext, Coordinator, SlotHolder};
 pub use status::{LeaseStatus, NodePhase, NodeStatus, NotReady, StoreReset};
 pub use window::WindowConfig;
 

@@ -200,6 +200,60 @@ pub fn extension(
     }
 }
 
+/// What the keeper does at one check ([`keeper_step`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeeperStep {
+    /// The fence deadline has passed: fence the generator, give the slot up, claim again.
+    Fence,
+    /// Persist this mark, and raise the ceiling to the mark the store acknowledges.
+    Extend(u64),
+    /// Nothing to do until the next check.
+    Wait,
+}
+
+/// The keeper's decision at each check, the one it and the model run: fence once the holder's
+/// fence deadline has passed (`overdue`; leased backends), whatever the window; otherwise
+/// [`extension`].
+///
+/// ```
+/// use snowdrift_coordination::window::{keeper_step, KeeperStep};
+/// let end = u64::MAX >> 22;
+/// assert_eq!(keeper_step(true, 1_000, Some(2_500), 2_000, end), KeeperStep::Fence);
+/// assert_eq!(keeper_step(false, 1_000, Some(1_900), 2_000, end), KeeperStep::Extend(3_000));
+/// assert_eq!(keeper_step(false, 1_000, Some(2_500), 2_000, end), KeeperStep::Wait);
+/// ```
+pub fn keeper_step(
+    overdue: bool,
+    clock_tick: u64,
+    ceiling: Option<u64>,
+    window_ticks: u64,
+    max_tick: u64,
+) -> KeeperStep {
+    if overdue {
+        return KeeperStep::Fence;
+    }
+    match extension(clock_tick, ceiling, window_ticks, max_tick) {
+        Some(mark) => KeeperStep::Extend(mark),
+        None => KeeperStep::Wait,
+    }
+}
+
+/// At a clean shutdown, whether to lower the slot's mark: `Some(expected)`, the mark the store
+/// must still hold for the lowering to apply, when the fence's `bound` lies below the mark
+/// this holder last made durable (`durable`); `None` when there is nothing to lower. The
+/// store applies it only under the ownership check and only if it still holds `expected`, so
+/// a write this holder never saw answered is not undone.
+///
+/// ```
+/// use snowdrift_coordination::window::lowering;
+/// assert_eq!(lowering(1_200, Some(3_000)), Some(3_000));
+/// assert_eq!(lowering(3_000, Some(3_000)), None);
+/// assert_eq!(lowering(1_200, None), None);
+/// ```
+pub fn lowering(bound: u64, durable: Option<u64>) -> Option<u64> {
+    durable.filter(|&expected| bound < expected)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

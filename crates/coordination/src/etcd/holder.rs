@@ -205,12 +205,9 @@ impl EtcdHolder {
     /// mark to `bound` if this holder still owns the slot and the mark is still the one it last
     /// had acknowledged. Returns the mark left in etcd when it was lowered.
     pub(crate) async fn lower_mark(&self, bound: u64) -> Result<Option<u64>, CoordError> {
-        let Some(expected) = self.durable() else {
+        let Some(expected) = crate::window::lowering(bound, self.durable()) else {
             return Ok(None);
         };
-        if bound >= expected {
-            return Ok(None);
-        }
         let owner = Ownership {
             slot_key: &self.slot_key,
             mark_key: &self.mark_key,

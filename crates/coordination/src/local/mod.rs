@@ -215,12 +215,9 @@ impl LocalHolder {
     pub(crate) async fn lower_mark(&self, bound: u64) -> Result<Option<u64>, CoordError> {
         let mut writer = self.writer.lock().await;
         let _ = writer.settle().await;
-        let Some(expected) = writer.durable else {
+        let Some(expected) = crate::window::lowering(bound, writer.durable) else {
             return Ok(None);
         };
-        if bound >= expected {
-            return Ok(None);
-        }
         let file = self.high_water.clone();
         let locked = self.lock.share()?;
         let lowered = tokio::task::spawn_blocking(move || {

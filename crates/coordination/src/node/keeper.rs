@@ -10,16 +10,16 @@ use tokio::sync::watch;
 
 use super::start::{persist_timed, start_generator};
 use super::{lock, NodeConfig, Shared, Tracked};
-use crate::backend::{Backend, ClaimContext, Holder};
+use crate::seam::{ClaimContext, Coordinator, SlotHolder};
 use crate::error::CoordError;
 use crate::identity::HolderIdentity;
 use crate::status::NodePhase;
-use crate::window::extension;
+use crate::window::{keeper_step, KeeperStep};
 
 /// The window keeper's context: what it needs to extend the window and to claim a slot again.
-pub(super) struct Keeper {
+pub(super) struct Keeper<C: Coordinator> {
     pub(super) shared: Arc<Shared>,
-    pub(super) backend: Backend,
+    pub(super) backend: C,
     pub(super) config: NodeConfig,
     pub(super) me: HolderIdentity,
     /// The bounds and the store memory every claim of this node shares.
@@ -29,13 +29,13 @@ pub(super) struct Keeper {
     pub(super) ceilings: Mutex<BTreeMap<(u64, u64), u64>>,
 }
 
-impl Keeper {
+impl<C: Coordinator> Keeper<C> {
     /// Step 4, plus fencing and reclaiming for leased backends. Returns the holder on stop.
     pub(super) async fn run(
         self,
-        mut holder: Holder,
+        mut holder: C::Holder,
         mut stopped: watch::Receiver<bool>,
-    ) -> Option<Holder> {
+    ) -> Option<C::Holder> {
         let Keeper { shared, config, .. } = &self;
         let window_ticks = config.window.window_ticks(config.layout.unit_ms());
         let max_tick = config.layout.max_tick();
@@ -51,17 +51,24 @@ impl Keeper {
             let overdue = holder
                 .fence_deadline()
                 .is_some_and(|deadline| Instant::now() >= deadline);
-            if overdue {
-                let reason = "the lease deadline passed before it could be renewed".to_string();
-                holder = self.reclaim(holder, &mut stopped, reason).await?;
-                continue;
-            }
-
             let generator = shared.generator.load_full();
             let ceiling = generator.ceiling();
-            let Some(target) = extension(generator.clock_tick(), ceiling, window_ticks, max_tick)
-            else {
-                continue;
+            let step = keeper_step(
+                overdue,
+                generator.clock_tick(),
+                ceiling,
+                window_ticks,
+                max_tick,
+            );
+            let target = match step {
+                KeeperStep::Fence => {
+                    let reason =
+                        "the lease deadline passed before it could be renewed".to_string();
+                    holder = self.reclaim(holder, &mut stopped, reason).await?;
+                    continue;
+                }
+                KeeperStep::Wait => continue,
+                KeeperStep::Extend(target) => target,
             };
             match persist_timed(&holder, target, config.window.window / 2).await {
                 Ok(mark) => {
@@ -95,10 +102,10 @@ impl Keeper {
     /// until it succeeds or the node stops. Returns `None` if the node stopped meanwhile.
     async fn reclaim(
         &self,
-        old: Holder,
+        old: C::Holder,
         stopped: &mut watch::Receiver<bool>,
         reason: String,
-    ) -> Option<Holder> {
+    ) -> Option<C::Holder> {
         let Keeper {
             shared,
             backend,
@@ -170,7 +177,7 @@ impl Keeper {
     }
 }
 
-impl Keeper {
+impl<C: Coordinator> Keeper<C> {
     /// Records that the node holds (or is about to hold) a ceiling of `mark` on `slot`.
     fn remember(&self, slot: (u64, u64), mark: u64) {
         let mut ceilings = self

@@ -41,9 +41,10 @@ use snowdrift::{IdGenerator, Layout};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::backend::{Backend, ClaimContext, Holder};
+use crate::backend::Backend;
 use crate::error::CoordError;
 use crate::etcd::reset::StoreMemory;
+use crate::seam::{ClaimContext, Coordinator, SlotHolder};
 use crate::floor::FloorSource;
 use crate::identity::HolderIdentity;
 use crate::status::{NodePhase, NodeStatus};
@@ -96,22 +97,19 @@ impl NodeConfig {
     /// assert!(matches!(err, CoordError::Setting { setting: "window", .. }), "{err}");
     /// # Ok::<(), CoordError>(())
     /// ```
-    pub fn validate(&self, backend: &Backend) -> Result<(), CoordError> {
+    pub fn validate<C: Coordinator>(&self, backend: &C) -> Result<(), CoordError> {
         self.validate_at(backend, crate::identity::unix_ms_now())
     }
 
     /// [`NodeConfig::validate`] with the clock's reading given, in Unix milliseconds.
-    pub fn validate_at(&self, backend: &Backend, now_unix_ms: u64) -> Result<(), CoordError> {
+    pub fn validate_at<C: Coordinator>(
+        &self,
+        backend: &C,
+        now_unix_ms: u64,
+    ) -> Result<(), CoordError> {
         self.window.validate()?;
         self.window.validate_for_layout(&self.layout, now_unix_ms)?;
-        match backend {
-            Backend::Local(_) => Ok(()),
-            #[cfg(feature = "etcd")]
-            Backend::Etcd(options) => {
-                options.validate()?;
-                options.validate_window(self.window.window)
-            }
-        }
+        backend.validate(self, now_unix_ms)
     }
 }
 
@@ -132,11 +130,14 @@ impl NodeConfig {
 /// node.shutdown().await?;
 /// # Ok(()) }
 /// ```
+///
+/// Generic over the [`Coordinator`] (the built-in [`Backend`] by default), so the same keeper
+/// runs against a simulated store.
 #[derive(Debug)]
-pub struct Node {
+pub struct Node<C: Coordinator = Backend> {
     shared: Arc<Shared>,
     stop: watch::Sender<bool>,
-    keeper: Option<JoinHandle<Option<Holder>>>,
+    keeper: Option<JoinHandle<Option<C::Holder>>>,
 }
 
 #[derive(Debug)]
@@ -171,7 +172,7 @@ struct Tracked {
 impl Tracked {
     /// What the keeper knows right after `holder` was claimed and `started` opened on it:
     /// serving, with no error. `earlier` is the state before a reclaim, whose counters go on.
-    fn serving(holder: &Holder, started: &Started, earlier: Option<&Tracked>) -> Tracked {
+    fn serving<H: SlotHolder>(holder: &H, started: &Started, earlier: Option<&Tracked>) -> Tracked {
         Tracked {
             slot: holder.slot(),
             location: holder.describe(),
@@ -188,16 +189,13 @@ impl Tracked {
     }
 }
 
-impl Node {
+impl<C: Coordinator> Node<C> {
     /// Claims a slot, waits (bounded) for the clock to pass the slot's persisted mark, persists
     /// the first window and starts keeping it. The node can issue IDs when this returns.
-    pub async fn start(backend: Backend, config: NodeConfig) -> Result<Node, CoordError> {
+    pub async fn start(backend: C, config: NodeConfig) -> Result<Node<C>, CoordError> {
         config.validate(&backend)?;
         let me = HolderIdentity::of_this_process(config.advertise.clone());
-        let context = ClaimContext {
-            window: config.window.window,
-            store: Arc::new(Mutex::new(StoreMemory::default())),
-        };
+        let context = ClaimContext::new(config.window.window);
         let holder = backend.claim(&config.layout, &me, &context).await?;
         metrics::counter!("snowdrift_slot_claims_total").increment(1);
         let started = match start_generator(&holder, &config.layout, &config.window, None).await {
@@ -393,7 +391,7 @@ pub enum MarkAtStop {
     NotLowered(String),
 }
 
-impl Drop for Node {
+impl<C: Coordinator> Drop for Node<C> {
     fn drop(&mut self) {
         // Without a shutdown the keeper would run on; stop it so the slot is released (local
         // locks drop with the holder). A leased slot simply expires.

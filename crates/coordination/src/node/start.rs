@@ -5,9 +5,9 @@ use std::time::{Duration, Instant};
 
 use snowdrift::{IdGenerator, Layout};
 
-use crate::backend::Holder;
 use crate::error::CoordError;
 use crate::floor::{claim_floor, FloorError, FloorInputs, FloorSource};
+use crate::seam::SlotHolder;
 use crate::window::{first_mark, WindowConfig};
 
 /// A generator started inside its first persisted window.
@@ -20,8 +20,8 @@ pub(super) struct Started {
 
 /// Steps 2 and 3 of the protocol for a freshly claimed slot. `remembered` is the highest
 /// ceiling this node held on the slot before, if it did.
-pub(super) async fn start_generator(
-    holder: &Holder,
+pub(super) async fn start_generator<H: SlotHolder>(
+    holder: &H,
     layout: &Layout,
     window: &WindowConfig,
     remembered: Option<u64>,
@@ -105,8 +105,8 @@ pub(super) async fn start_generator(
 }
 
 /// Persists with a timeout, recording latency and failures.
-pub(super) async fn persist_timed(
-    holder: &Holder,
+pub(super) async fn persist_timed<H: SlotHolder>(
+    holder: &H,
     target: u64,
     timeout: Duration,
 ) -> Result<u64, CoordError> {
