@@ -39,7 +39,7 @@ use snowdrift::Layout;
 /// What the cluster record says about the ceilings holders of an earlier incarnation can have
 /// reached: created at `created_unix_ms` by a clock within `max_clock_skew_ms` of theirs, for
 /// windows of at most `window_ms`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Genesis {
     /// The creator's clock when it created the record, in Unix milliseconds.
     pub created_unix_ms: u64,

@@ -101,7 +101,7 @@ pub struct NotReady {
 
 /// A reset of the coordination store this node detected: the store lost its data, was rolled
 /// back or was replaced while the node ran.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StoreReset {
     /// Why the node believes so: `record_missing`, `revision_backwards`, `rolled_back`,

@@ -22,7 +22,7 @@ use crate::floor::Genesis;
 
 /// The bounds a genesis floor relies on: no holder's window is longer, and no two holders'
 /// clocks differ by more.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Bounds {
     /// The longest window a holder may use, in ms.
     pub window_ms: u64,

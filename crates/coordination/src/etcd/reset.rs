@@ -57,7 +57,8 @@ impl ResetReason {
 }
 
 /// What a node remembers of the store, across claims.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+// `Hash`: a model checker keeps the memory in its states.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct StoreMemory {
     /// The cluster ID of etcd's answers, once seen.
     pub cluster_id: Option<u64>,
