@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use stateright::{Checker, HasDiscoveries, Model};
 
-use protocol::{Config, Mutant, SlotModel, Step};
+use protocol::{Config, Mutant, RestoreJoins, SlotModel, Step};
 use state::{Budget, State};
 
 /// The properties that must always hold.
@@ -39,7 +39,7 @@ fn small(horizon: u64, budget: Budget) -> Config {
         skew: 1,
         step: 1,
         budget,
-        fresh_join_after_restore: false,
+        restore_joins: RestoreJoins::Noticing,
         mutants: Vec::new(),
     }
 }
@@ -157,22 +157,67 @@ fn full() -> bool {
     std::env::var("SNOWDRIFT_MODEL").is_ok_and(|v| v == "full")
 }
 
+/// One exhaustive run per kind of trouble, most on top of a partition (a holder cut off from
+/// the store keeps issuing to its ceiling): every interleaving of the nodes' steps, the
+/// store's, the wire's and the clocks' within the bounds.
+fn scenarios() -> Vec<(&'static str, Config)> {
+    let horizon = if full() { 7 } else { 5 };
+    let on_partition = |budget: Budget| Budget {
+        partitions: 1,
+        ..budget
+    };
+    vec![
+        (
+            "partition, a lost answer",
+            small(horizon, on_partition(Budget { lost_acks: 1, ..none() })),
+        ),
+        (
+            "partition, a crash and a restart",
+            small(horizon, on_partition(Budget { crashes: 1, ..none() })),
+        ),
+        (
+            "partition, the store wiped",
+            small(horizon, on_partition(Budget { wipes: 1, ..none() })),
+        ),
+        (
+            "partition, the store restored from a backup",
+            small(horizon, restore_budget()),
+        ),
+        (
+            "partition, two clock steps within the skew",
+            small(horizon, on_partition(Budget { clock_steps: 2, ..none() })),
+        ),
+        (
+            "a clean shutdown and an immediate restart, a lost answer",
+            small(horizon, Budget { shutdowns: 1, lost_acks: 1, ..none() }),
+        ),
+        (
+            "three nodes, a partition",
+            Config {
+                nodes: 3,
+                ..small(if full() { 5 } else { 4 }, partition())
+            },
+        ),
+    ]
+}
+
 #[test]
 fn the_protocol_holds_for_every_interleaving_within_the_bounds() {
-    // Crashes, lost and late answers, a partition, clock steps, a wipe of the store and a
-    // clean shutdown with an immediate restart, all in one run.
-    let budget = Budget {
-        crashes: 1,
-        wipes: 1,
-        lost_acks: 1,
-        clock_steps: 1,
-        partitions: 1,
-        shutdowns: 1,
-        ..none()
-    };
-    let horizon = if full() { 9 } else { 7 };
-    let run = holds("wipe, crash, partition, lost answer, step, shutdown", small(horizon, budget));
-    let examples: Vec<&str> = run.found.iter().map(|(name, _, _)| *name).collect();
+    let mut examples = Vec::new();
+    let (mut states, mut unique) = (0, 0);
+    let started = Instant::now();
+    for (label, config) in scenarios() {
+        let run = holds(label, config);
+        states += run.states;
+        unique += run.unique;
+        examples.extend(run.found.iter().map(|(name, _, _)| *name));
+    }
+    println!(
+        "all scenarios: {states} states ({unique} unique) in {:.2?}",
+        started.elapsed()
+    );
+    // The runs are not vacuous: takeovers, issuing after a reset and a fast restart after a
+    // clean shutdown all happen within the bounds.
     for expected in [
         "a takeover issues",
         "a node issues after the store was reset",
@@ -180,23 +225,6 @@ fn the_protocol_holds_for_every_interleaving_within_the_bounds() {
     ] {
         assert!(examples.contains(&expected), "never happened: {expected}");
     }
-}
-
-#[test]
-fn the_protocol_holds_when_the_store_is_restored_from_a_backup() {
-    let budget = Budget {
-        backups: 1,
-        restores: 1,
-        partitions: 1,
-        crashes: 1,
-        ..none()
-    };
-    let horizon = if full() { 9 } else { 7 };
-    let run = holds("restore from a backup", small(horizon, budget));
-    assert!(run
-        .found
-        .iter()
-        .any(|(name, _, _)| *name == "a node issues after the store was reset"));
 }
 
 /// The restore scenario every mutant of detection needs: a backup, a restore, a partition.
@@ -289,7 +317,9 @@ fn the_lease_fence_and_the_ownership_check_each_suffice_and_without_both_ids_rep
 fn a_floor_from_a_stale_read_repeats_ids() {
     caught(
         "mutant StaleFloorRead",
-        with(&[Mutant::StaleFloorRead], small(5, partition())),
+        // Long enough for a holder to wait out the genesis floor, persist, be cut off and
+        // lose its lease, and for the other node to take over.
+        with(&[Mutant::StaleFloorRead], small(7, partition())),
         REPEAT,
     );
 }
@@ -308,18 +338,19 @@ fn lowering_the_mark_without_fencing_first_repeats_ids() {
 }
 
 /// The node's own memory matters when the genesis bound does not cover its earlier ceiling:
-/// its clock stepped back further than the skew the record allows. One node, so that no
+/// its clock ran ahead by more than the window plus the skew (5 ticks against 2 + 1), then
+/// stepped back, before the store was wiped. One node, so that no
 /// other holder's overlap hides it: with the memory the protocol holds, without it the node
 /// repeats its own IDs after a wipe.
 fn own_memory_config() -> Config {
     Config {
         nodes: 1,
-        step: 3,
+        step: 5,
         ..small(
             7,
             Budget {
                 wipes: 1,
-                clock_steps: 1,
+                clock_steps: 2,
                 ..none()
             },
         )
@@ -343,37 +374,24 @@ fn a_node_whose_clock_left_the_skew_is_kept_unique_by_its_own_memory() {
 #[test]
 fn the_documented_gap_a_fresh_process_joining_a_restored_record_is_real() {
     let config = Config {
-        fresh_join_after_restore: true,
+        restore_joins: RestoreJoins::Anyone,
         // The second node has never joined: a fresh process.
         ..small(5, restore_budget())
     };
-    caught("fresh process after a restore", config, REPEAT);
+    caught("a fresh process after a restore", config, REPEAT);
 }
 
+/// Found by this model, and wider than the documented gap: a node that *remembers* the
+/// store but saw nothing newer than the backup (it lost its slot, was cut off or idle, while
+/// another node took the slot over and raised the mark) cannot tell the restored store from
+/// the one it knew: same incarnation, no revision below its memory. It joins the restored
+/// record as it is, starts above the restored mark, and repeats the ticks the other node
+/// issued after the backup. Not fixed here (see `docs/PROTOCOL.md`, "The model").
 #[test]
-#[ignore]
-fn explore() {
-    let horizon: u64 = std::env::var("H").ok().and_then(|v| v.parse().ok()).unwrap_or(4);
-    let cap: usize = std::env::var("CAP").ok().and_then(|v| v.parse().ok()).unwrap_or(200_000);
-    let started = Instant::now();
-    let nodes: usize = std::env::var("N").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
-    let model = SlotModel::new(Config {
-        nodes,
-        ..small(horizon, partition())
-    });
-    let depth: usize = std::env::var("D").ok().and_then(|v| v.parse().ok()).unwrap_or(100);
-    let checker = model
-        .checker()
-        .threads(1)
-        .target_state_count(cap)
-        .target_max_depth(depth)
-        .spawn_bfs()
-        .join();
-    println!(
-        "H={horizon} states {} unique {} depth {} in {:.2?}",
-        checker.state_count(),
-        checker.unique_state_count(),
-        checker.max_depth(),
-        started.elapsed()
-    );
+fn a_node_that_saw_nothing_newer_than_the_backup_cannot_notice_the_restore() {
+    let config = Config {
+        restore_joins: RestoreJoins::Remembering,
+        ..small(5, restore_budget())
+    };
+    caught("a remembering node after a restore", config, REPEAT);
 }

@@ -49,6 +49,19 @@ pub enum Mutant {
     StaleFloorRead,
 }
 
+/// Who may join a restored cluster record before a node that notices the restore replaces it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RestoreJoins {
+    /// Only a node whose memory shows the restore (it saw a revision above the restored
+    /// store's): it replaces the record. The protocol's claim covers only these.
+    Noticing,
+    /// Also a node that joined before but saw nothing newer than the backup (it was cut off
+    /// or idle since): it cannot tell, and joins the restored record as it is.
+    Remembering,
+    /// Also a fresh process, which remembers nothing (the gap `docs/PROTOCOL.md` documents).
+    Anyone,
+}
+
 /// The model's bounds.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -67,9 +80,8 @@ pub struct Config {
     /// node's own memory).
     pub step: u64,
     pub budget: Budget,
-    /// Let a fresh process join a restored record before any node that remembers the store
-    /// has replaced it: the gap `docs/PROTOCOL.md` documents.
-    pub fresh_join_after_restore: bool,
+    /// Who may claim while a restored record has not been replaced yet.
+    pub restore_joins: RestoreJoins,
     /// The protections removed (none: the protocol as written).
     pub mutants: Vec<Mutant>,
 }
@@ -303,6 +315,11 @@ impl SlotModel {
         };
         let overdue = lease_fence && now >= holding.deadline.saturating_sub(margin);
         let step = if holding.ceiling.is_none() && !overdue {
+            if clock < holding.floor {
+                // `start_generator` waits for a clock behind the floor before the first
+                // persist, so the first mark is a window ahead of a clock at the floor.
+                return;
+            }
             KeeperStep::Extend(first_mark(clock, holding.floor, window, max_tick))
         } else {
             keeper_step(overdue, clock, holding.ceiling, window, max_tick)
@@ -591,8 +608,13 @@ impl Model for SlotModel {
                     // A node tries when the slot is free, or to join at all: a claim of a
                     // held slot changes nothing but the node's memory of the store.
                     let worth = fresh || state.store.slot.is_none();
-                    let allowed = self.config.fresh_join_after_restore
-                        || !(fresh && state.store.restored_record);
+                    let noticing = node.memory.max_revision > state.store.revision;
+                    let allowed = !state.store.restored_record
+                        || match self.config.restore_joins {
+                            RestoreJoins::Noticing => noticing,
+                            RestoreJoins::Remembering => noticing || !fresh,
+                            RestoreJoins::Anyone => true,
+                        };
                     if worth && allowed {
                         actions.push(Step::Claim(n));
                     }
