@@ -10,7 +10,7 @@
 //! The decisions the protocol makes over these operations (the floor, the first mark, when to
 //! extend or fence, whether to lower at shutdown) are pure functions in [`crate::floor`] and
 //! [`crate::window`]; the keeper only carries them out. The stateright model in
-//! `tests/model/` calls the same functions.
+//! `crates/model/tests/model/` calls the same functions.
 //!
 //! Native `async fn` in traits would leave the futures' `Send` unstated, and the keeper runs on
 //! a multi-threaded runtime, so the methods return `impl Future + Send`.

@@ -7,7 +7,7 @@
 //! `docs/PROTOCOL.md` each property and mutant checks is in its "The model" section.
 //!
 //! The bigger bounds run as one command (see `docs/TESTING.md`):
-//! `SNOWDRIFT_MODEL=full cargo test --release -p snowdrift-coordination --test model -- --nocapture`
+//! `SNOWDRIFT_MODEL=full cargo test -p snowdrift-model --test model -- --nocapture`
 
 mod protocol;
 mod state;
