@@ -92,8 +92,10 @@ pub trait SlotHolder: Send + Sync + 'static {
     /// or will be issued): lowers the persisted mark to `bound` under the ownership check, if
     /// the mark is still the one this holder last made durable
     /// ([`crate::window::lowering`]). Returns the mark when it was lowered.
-    fn lower_mark(&self, bound: u64)
-        -> impl Future<Output = Result<Option<u64>, CoordError>> + Send;
+    fn lower_mark(
+        &self,
+        bound: u64,
+    ) -> impl Future<Output = Result<Option<u64>, CoordError>> + Send;
 
     /// When the holder must stop issuing because its ownership may lapse (leased backends;
     /// their renewals move it on).

@@ -10,9 +10,9 @@ use tokio::sync::watch;
 
 use super::start::{persist_timed, start_generator};
 use super::{lock, NodeConfig, Shared, Tracked};
-use crate::seam::{ClaimContext, Coordinator, SlotHolder};
 use crate::error::CoordError;
 use crate::identity::HolderIdentity;
+use crate::seam::{ClaimContext, Coordinator, SlotHolder};
 use crate::status::NodePhase;
 use crate::window::{keeper_step, KeeperStep};
 
@@ -62,8 +62,7 @@ impl<C: Coordinator> Keeper<C> {
             );
             let target = match step {
                 KeeperStep::Fence => {
-                    let reason =
-                        "the lease deadline passed before it could be renewed".to_string();
+                    let reason = "the lease deadline passed before it could be renewed".to_string();
                     holder = self.reclaim(holder, &mut stopped, reason).await?;
                     continue;
                 }

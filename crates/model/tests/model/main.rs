@@ -148,7 +148,7 @@ fn caught(label: &str, config: Config, expected: &[&'static str]) {
 }
 
 /// A repeated ID, or the floor that lets one happen (a floor at or below an issued tick).
-const REPEAT: &[&'static str] = &[
+const REPEAT: &[&str] = &[
     "no ID issued twice",
     "every floor lies above everything issued before it",
 ];
@@ -169,11 +169,23 @@ fn scenarios() -> Vec<(&'static str, Config)> {
     vec![
         (
             "partition, a lost answer",
-            small(horizon, on_partition(Budget { lost_acks: 1, ..none() })),
+            small(
+                horizon,
+                on_partition(Budget {
+                    lost_acks: 1,
+                    ..none()
+                }),
+            ),
         ),
         (
             "partition, a crash and a restart",
-            small(horizon, on_partition(Budget { crashes: 1, ..none() })),
+            small(
+                horizon,
+                on_partition(Budget {
+                    crashes: 1,
+                    ..none()
+                }),
+            ),
         ),
         (
             "partition, the store wiped",
@@ -185,11 +197,24 @@ fn scenarios() -> Vec<(&'static str, Config)> {
         ),
         (
             "partition, two clock steps within the skew",
-            small(horizon, on_partition(Budget { clock_steps: 2, ..none() })),
+            small(
+                horizon,
+                on_partition(Budget {
+                    clock_steps: 2,
+                    ..none()
+                }),
+            ),
         ),
         (
             "a clean shutdown and an immediate restart, a lost answer",
-            small(horizon, Budget { shutdowns: 1, lost_acks: 1, ..none() }),
+            small(
+                horizon,
+                Budget {
+                    shutdowns: 1,
+                    lost_acks: 1,
+                    ..none()
+                },
+            ),
         ),
         (
             "three nodes, a partition",
@@ -359,7 +384,10 @@ fn own_memory_config() -> Config {
 
 #[test]
 fn a_node_whose_clock_left_the_skew_is_kept_unique_by_its_own_memory() {
-    holds("one node, a clock step beyond the skew, a wipe", own_memory_config());
+    holds(
+        "one node, a clock step beyond the skew, a wipe",
+        own_memory_config(),
+    );
     caught(
         "mutant NoOwnMemory",
         with(&[Mutant::NoOwnMemory], own_memory_config()),

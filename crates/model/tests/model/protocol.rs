@@ -105,8 +105,8 @@ pub enum Step {
     Restart(usize),
     Cut(usize),
     Heal(usize),
-    StepBack(usize),
-    StepForward(usize),
+    ClockBack(usize),
+    ClockAhead(usize),
     /// Fence, lower the mark to the fence's bound, release the lease, exit.
     Shutdown(usize),
     /// The store loses all its data.
@@ -442,7 +442,10 @@ impl SlotModel {
         let Some(ceiling) = holding.ceiling else {
             return;
         };
-        let first = holding.last.map_or(holding.floor, |last| last + 1).max(holding.floor);
+        let first = holding
+            .last
+            .map_or(holding.floor, |last| last + 1)
+            .max(holding.floor);
         let last = clock.min(ceiling);
         if first > last {
             return;
@@ -595,10 +598,10 @@ impl Model for SlotModel {
             }
             if budget.clock_steps > 0 {
                 if node.offset > 0 {
-                    actions.push(Step::StepBack(n));
+                    actions.push(Step::ClockBack(n));
                 }
                 if node.offset < self.config.step.max(self.config.skew) {
-                    actions.push(Step::StepForward(n));
+                    actions.push(Step::ClockAhead(n));
                 }
             }
             match &node.holding {
@@ -712,12 +715,12 @@ impl Model for SlotModel {
                 state.nodes[n].cut = true;
             }
             Step::Heal(n) => state.nodes[n].cut = false,
-            Step::StepBack(n) => {
+            Step::ClockBack(n) => {
                 state.budget.clock_steps -= 1;
                 let offset = &mut state.nodes[n].offset;
                 *offset = offset.saturating_sub(self.config.step.max(1));
             }
-            Step::StepForward(n) => {
+            Step::ClockAhead(n) => {
                 state.budget.clock_steps -= 1;
                 let top = self.config.step.max(self.config.skew);
                 let offset = &mut state.nodes[n].offset;
