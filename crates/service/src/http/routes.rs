@@ -1,4 +1,4 @@
-//! The HTTP handlers: each parses its request, calls the [`App`], and shapes the answer.
+//! The HTTP handlers: each parses its request, calls the [`App`](crate::app::App), and shapes the answer.
 //!
 //! IDs are JSON strings. `Accept: text/plain` gets bare IDs, one per line. `?format=` picks the
 //! text form (decimal, base32, base62, hex). Bodies for IDs are written by hand rather than
