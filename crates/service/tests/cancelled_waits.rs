@@ -48,8 +48,9 @@ fn wait_for(node: &Node, name: &str, want: u64) -> u64 {
 const BURNED: &str = "snowdrift_ids_burned_total";
 const ISSUED: &str = "snowdrift_ids_issued_total";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_client_that_leaves_while_its_block_waits_burns_only_that_block() {
+/// A node on the test layout (`--max-batch 1000`) in a fresh state directory, and a gRPC
+/// client connected to it. The directory lives as long as the returned guard.
+async fn start_node() -> (tempfile::TempDir, Node, SnowdriftClient<Channel>) {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("snowdrift.toml");
     std::fs::write(&config, LAYOUT).unwrap();
@@ -64,7 +65,12 @@ async fn a_client_that_leaves_while_its_block_waits_burns_only_that_block() {
         .connect()
         .await
         .unwrap();
-    let mut client = SnowdriftClient::new(channel);
+    (dir, node, SnowdriftClient::new(channel))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_leaves_while_its_block_waits_burns_only_that_block() {
+    let (_dir, node, mut client) = start_node().await;
 
     // gRPC: the deadline passes while the block is held; tonic cancels the call.
     let mut request = tonic::Request::new(NextIdsRequest { count: 1000 });
@@ -130,21 +136,7 @@ async fn a_client_that_leaves_while_its_block_waits_burns_only_that_block() {
 /// stops waiting, and that batch is burned, not counted as issued for nobody.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_reader_that_leaves_mid_wait_burns_only_the_waiting_batch() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("snowdrift.toml");
-    std::fs::write(&config, LAYOUT).unwrap();
-    let config = config.to_str().unwrap().to_string();
-    let node = tokio::task::spawn_blocking(move || {
-        Node::start(&["--config", &config, "--max-batch", "1000"])
-    })
-    .await
-    .unwrap();
-    let channel = Channel::from_shared(format!("http://{}", node.grpc))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let mut client = SnowdriftClient::new(channel);
+    let (_dir, node, mut client) = start_node().await;
     let mut stream = client
         .stream_ids(StreamIdsRequest {
             batch: 1000,
