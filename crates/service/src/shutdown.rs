@@ -52,30 +52,65 @@ impl Shutdown {
     }
 }
 
-/// Completes on SIGTERM or SIGINT (Ctrl-C) and returns the signal's name.
-pub async fn os_signal() -> &'static str {
+/// SIGTERM and SIGINT (Ctrl-C), listened for from the moment [`OsSignals::install`] returns.
+///
+/// Install it once, before anything is announced, and keep it for the whole run. Once tokio has
+/// installed its handler for a signal, the default action (exit) is gone for good; a signal that
+/// arrives while nobody listens is then simply lost. Creating a fresh listener for each wait
+/// (start-up, then serving) left such a gap: a SIGTERM sent right after the `listening` line
+/// could be swallowed and the process would never stop.
+#[derive(Debug)]
+pub struct OsSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-        ) {
-            (Ok(mut term), Ok(mut int)) => tokio::select! {
-                _ = term.recv() => "SIGTERM",
-                _ = int.recv() => "SIGINT",
-            },
-            _ => {
-                // Without signal handlers, Ctrl-C through tokio's portable path still works.
-                let _ = tokio::signal::ctrl_c().await;
-                "SIGINT"
-            }
+    listening: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl OsSignals {
+    /// Starts listening for SIGTERM and SIGINT. Must be called inside the tokio runtime.
+    pub fn install() -> OsSignals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let listening = match (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::interrupt()),
+            ) {
+                (Ok(term), Ok(int)) => Some((term, int)),
+                (Err(err), _) | (_, Err(err)) => {
+                    tracing::warn!(error = %err, "cannot listen for SIGTERM; only Ctrl-C stops the node");
+                    None
+                }
+            };
+            OsSignals { listening }
+        }
+        #[cfg(not(unix))]
+        {
+            OsSignals {}
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-        "Ctrl-C"
+
+    /// Completes on the next SIGTERM or SIGINT (including one that arrived since the last call)
+    /// and returns the signal's name.
+    pub async fn next(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            match &mut self.listening {
+                Some((term, int)) => tokio::select! {
+                    _ = term.recv() => "SIGTERM",
+                    _ = int.recv() => "SIGINT",
+                },
+                None => {
+                    // Without signal handlers, Ctrl-C through tokio's portable path still works.
+                    let _ = tokio::signal::ctrl_c().await;
+                    "SIGINT"
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        }
     }
 }
 
@@ -93,6 +128,24 @@ mod tests {
         first.clone().wait().await;
         second.wait().await;
         assert!(first.is_triggered());
+    }
+
+    /// The defect this type fixes: a SIGTERM delivered before anyone awaits it must still be
+    /// seen by the next wait. (Were the listener created only at the wait, as before, this
+    /// would time out.)
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_signal_that_arrives_before_the_wait_is_not_lost() {
+        let mut signals = OsSignals::install();
+        let sent = std::process::Command::new("kill")
+            .args(["-INT", &std::process::id().to_string()])
+            .status()
+            .map(|status| status.success());
+        assert_eq!(sent.ok(), Some(true), "kill -INT on ourselves");
+        // Give the signal time to be delivered while nobody is waiting.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let seen = tokio::time::timeout(std::time::Duration::from_secs(10), signals.next()).await;
+        assert_eq!(seen.ok(), Some("SIGINT"));
     }
 
     #[tokio::test]

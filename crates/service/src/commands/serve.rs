@@ -52,6 +52,8 @@ async fn serve(
     planned: Vec<listeners::Planned>,
     guard: Guard,
 ) -> Result<(), Failure> {
+    // Before anything else, so no SIGTERM from here on is lost (see `OsSignals`).
+    let mut signals = shutdown::OsSignals::install();
     let metrics = crate::metrics::install();
     tokio::spawn(crate::metrics::upkeep(metrics.clone()));
     // First, so a SIGHUP during the start-up wait reloads rather than kills.
@@ -72,7 +74,7 @@ async fn serve(
     // Start-up may wait for a clock behind the persisted mark; a signal meanwhile ends it.
     let node = tokio::select! {
         started = Node::start(backend, node_config) => started.map_err(start_failure)?,
-        signal = shutdown::os_signal() => {
+        signal = signals.next() => {
             tracing::info!(signal, "stopped during start-up");
             return Ok(());
         }
@@ -110,7 +112,7 @@ async fn serve(
     announce(&running);
 
     let outcome = tokio::select! {
-        signal = shutdown::os_signal() => {
+        signal = signals.next() => {
             tracing::info!(signal, "shutting down: no new connections, finishing requests in flight");
             Ok(())
         }
