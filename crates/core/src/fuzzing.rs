@@ -9,15 +9,16 @@
 use crate::encoding::Encoding;
 use crate::error::Error;
 use crate::id::Id;
-use crate::layout::{Layout, LayoutSpec, Preset};
+use crate::layout::{FieldOrder, Layout, LayoutSpec, Preset};
 
 /// Reads a layout spec, a "now" and an ID from `data`, and if the layout validates, decodes
 /// the ID under it and writes every time and text form of it.
 ///
 /// Bytes: `[timestamp, datacenter, machine, sequence bits][epoch_ms: 8][unit_ms: 2][now: 8]
-/// [id: 8]`, little-endian; missing bytes read as zero.
+/// [id: 8][order: 1]`, little-endian; missing bytes read as zero; an odd order byte is
+/// Sonyflake's field order.
 pub fn layout_decode_and_format(data: &[u8]) -> Option<String> {
-    let mut bytes = [0u8; 30];
+    let mut bytes = [0u8; 31];
     let len = data.len().min(bytes.len());
     bytes[..len].copy_from_slice(&data[..len]);
     let word = |at: usize| {
@@ -32,6 +33,11 @@ pub fn layout_decode_and_format(data: &[u8]) -> Option<String> {
         sequence_bits: bytes[3],
         epoch_ms: word(4),
         unit_ms: u64::from(u16::from_le_bytes([bytes[12], bytes[13]])),
+        field_order: if bytes[30] & 1 == 1 {
+            FieldOrder::TimeSequenceNode
+        } else {
+            FieldOrder::TimeNodeSequence
+        },
     };
     let layout = spec.validate_at(word(14)).ok()?;
     Some(decode_and_format(&layout, Id::from_u64(word(22))))

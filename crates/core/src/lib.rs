@@ -75,7 +75,8 @@ pub use error::{Error, Result};
 pub use generator::{GeneratorBuilder, Held, IdBlock, IdGenerator, LocalGenerator, Poll};
 pub use id::{Id, IdParts};
 pub use layout::{
-    Layout, LayoutBuilder, LayoutSpec, Preset, DEFAULT_EPOCH_MS, MAX_UNIT_MS, MIN_TIMESTAMP_BITS,
+    FieldOrder, Layout, LayoutBuilder, LayoutSpec, Preset, DEFAULT_EPOCH_MS, MAX_UNIT_MS,
+    MIN_TIMESTAMP_BITS,
 };
 pub use model::{Datacenter, IdSystem};
 pub use time_format::{format_unix_ms, MAX_DATE_UNIX_MS};

@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use snowdrift::clock::{Clock, ManualClock};
-use snowdrift::{fuzzing, Error, Id, IdGenerator, Layout, LayoutSpec, Poll, DEFAULT_EPOCH_MS};
+use snowdrift::{
+    fuzzing, Error, FieldOrder, Id, IdGenerator, Layout, LayoutSpec, Poll, DEFAULT_EPOCH_MS,
+};
 
 const NOW: u64 = 1_800_000_000_000;
 
@@ -34,16 +36,23 @@ fn any_spec() -> impl Strategy<Value = LayoutSpec> {
                 Just((t, d, m, s)),
                 prop_oneof![Just(0u64), Just(DEFAULT_EPOCH_MS), 0..NOW],
                 prop_oneof![Just(1u64), Just(10), Just(1000), 1u64..=1000],
+                prop_oneof![
+                    Just(FieldOrder::TimeNodeSequence),
+                    Just(FieldOrder::TimeSequenceNode)
+                ],
             )
         })
-        .prop_map(|((t, d, m, s), epoch_ms, unit_ms)| LayoutSpec {
-            timestamp_bits: t,
-            datacenter_bits: d,
-            machine_bits: m,
-            sequence_bits: s,
-            epoch_ms,
-            unit_ms,
-        })
+        .prop_map(
+            |((t, d, m, s), epoch_ms, unit_ms, field_order)| LayoutSpec {
+                timestamp_bits: t,
+                datacenter_bits: d,
+                machine_bits: m,
+                sequence_bits: s,
+                epoch_ms,
+                unit_ms,
+                field_order,
+            },
+        )
 }
 
 fn any_layout() -> impl Strategy<Value = Layout> {

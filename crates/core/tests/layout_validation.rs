@@ -219,6 +219,7 @@ fn presets_have_their_documented_shapes() {
         (Preset::Instagram, (41, 0, 13, 10), 1_314_220_021_721, false),
         (Preset::Mastodon, (47, 0, 0, 16), 0, true),
         (Preset::Js53, (39, 2, 4, 8), DEFAULT_EPOCH_MS, true),
+        (Preset::Sonyflake, (39, 0, 16, 8), 1_409_529_600_000, true),
     ];
     for (preset, widths, epoch, sign_safe) in expect {
         let l = preset.layout();
@@ -236,10 +237,34 @@ fn presets_have_their_documented_shapes() {
         assert_eq!(preset.name().parse::<Preset>().unwrap(), preset);
     }
     assert_eq!("TWITTER".parse::<Preset>().unwrap(), Preset::Twitter);
-    let err = "sonyflake".parse::<Preset>().unwrap_err();
+    let err = "sonyflake2".parse::<Preset>().unwrap_err();
     assert!(err
         .to_string()
-        .contains("snowdrift, twitter, discord, instagram, mastodon, js53"));
+        .contains("snowdrift, twitter, discord, instagram, mastodon, js53, sonyflake"));
+    // Only Sonyflake puts the sequence above the worker fields, in 10 ms ticks.
+    for preset in Preset::ALL {
+        let sonyflake = preset == Preset::Sonyflake;
+        let order = preset.layout().field_order();
+        assert_eq!(
+            order == snowdrift::FieldOrder::TimeSequenceNode,
+            sonyflake,
+            "{preset}"
+        );
+    }
+    let sonyflake = Preset::Sonyflake.layout();
+    assert_eq!(sonyflake.unit_ms(), 10);
+    assert_eq!(
+        (
+            sonyflake.sequence_shift(),
+            sonyflake.machine_shift(),
+            sonyflake.timestamp_shift()
+        ),
+        (16, 0, 24)
+    );
+    assert_eq!(
+        sonyflake.to_string(),
+        "39/0/16/8, order time_sequence_node, epoch 2014-09-01T00:00:00.000Z, unit 10 ms"
+    );
 }
 
 #[test]

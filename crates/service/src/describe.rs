@@ -47,6 +47,7 @@ pub fn layout_info(name: &str, layout: &Layout) -> LayoutInfo {
         datacenter_bits: layout.datacenter_bits(),
         machine_bits: layout.machine_bits(),
         sequence_bits: layout.sequence_bits(),
+        field_order: layout.field_order().name().to_string(),
         epoch_ms: layout.epoch_ms(),
         epoch: rfc3339_ms(layout.epoch_ms()),
         unit_ms: layout.unit_ms(),
@@ -90,5 +91,8 @@ mod tests {
         assert_eq!(info.ends, "2090-09-07T15:47:35.551Z");
         assert_eq!(info.workers, 1024);
         assert_eq!(info.ids_per_second_per_worker, 4_096_000);
+        assert_eq!(info.field_order, "time_node_sequence");
+        let sonyflake = layout_info("sonyflake", &snowdrift::Preset::Sonyflake.layout());
+        assert_eq!(sonyflake.field_order, "time_sequence_node");
     }
 }

@@ -92,6 +92,11 @@ pub struct DecodedId {
     pub hex: String,
 }
 
+/// The field order of a layout described by a server that predates [`LayoutInfo::field_order`].
+fn default_field_order() -> String {
+    "time_node_sequence".to_string()
+}
+
 /// A layout described for people and tools: part of `GET /v1/info`, and
 /// `snowdrift layout --json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,6 +112,11 @@ pub struct LayoutInfo {
     pub machine_bits: u8,
     /// Width of the sequence field.
     pub sequence_bits: u8,
+    /// The order of the fields below the timestamp: `time_node_sequence` (Snowflake: the
+    /// datacenter and machine above the sequence) or `time_sequence_node` (Sonyflake). Absent
+    /// from servers older than the field, which were always `time_node_sequence`.
+    #[serde(default = "default_field_order")]
+    pub field_order: String,
     /// The epoch, in Unix milliseconds.
     pub epoch_ms: u64,
     /// The epoch, RFC 3339 UTC.

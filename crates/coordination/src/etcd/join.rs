@@ -200,6 +200,7 @@ pub(crate) fn differences(pinned: &LayoutSpec, configured: &LayoutSpec) -> Strin
         ),
         ("epoch", pinned.epoch_ms == configured.epoch_ms),
         ("time unit", pinned.unit_ms == configured.unit_ms),
+        ("field order", pinned.field_order == configured.field_order),
     ];
     let differing: Vec<&str> = fields
         .iter()
@@ -224,5 +225,10 @@ mod tests {
             ..default
         };
         assert_eq!(differences(&default, &wide), "machine bits, sequence bits");
+        let reordered = LayoutSpec {
+            field_order: snowdrift::FieldOrder::TimeSequenceNode,
+            ..default
+        };
+        assert_eq!(differences(&default, &reordered), "field order");
     }
 }

@@ -1,26 +1,75 @@
 //! A block of consecutive IDs reserved by one atomic operation, and the state-to-ID packing.
 //!
 //! # Why a block walks runs
-//! Within one tick, consecutive state values make consecutive IDs: the tick and worker bits
-//! are a fixed prefix and the sequence is the low bits, so the ID of the next value is the
-//! last ID plus one. A block therefore keeps the **composed** next ID of its current run (the
-//! part of the block in one tick) and how many are left in it; taking an ID is a decrement
-//! and an increment, with no shifts, and only moving to the next tick's run packs an ID
+//! Within one tick, consecutive state values make evenly spaced IDs: the tick and worker bits
+//! are fixed and only the sequence moves, so the ID of the next value is the last ID plus one
+//! step (1 when the sequence is the low field, as in Snowflake; `2^worker_bits` when it sits
+//! above the worker fields, as in Sonyflake). A block therefore keeps the **composed** next ID
+//! of its current run (the part of the block in one tick) and how many are left in it; taking
+//! an ID is a decrement and an add, and only moving to the next tick's run packs an ID
 //! again. That is what makes handing IDs out of a block one at a time as cheap as reading
 //! them from a buffer (issue 13 §2).
 
 use crate::id::Id;
 
-/// Turns a state value `tick << sequence_bits | sequence` into an ID by opening a gap of
-/// `node_shift` bits above the sequence and filling it with the pre-shifted worker fields.
-#[inline(always)]
-pub(crate) fn compose(value: u64, sequence_bits: u8, node_shift: u32, node_bits: u64) -> Id {
-    let sequence_mask = (1u64 << sequence_bits) - 1;
-    let tick = value >> sequence_bits;
-    let tick_shift = u32::from(sequence_bits) + node_shift;
-    // A tick shifted by 64 or more only happens for layouts whose whole width is sequence and
-    // worker bits, which layout validation forbids (the timestamp is at least 32 bits).
-    Id::from_u64((tick << tick_shift) | node_bits | (value & sequence_mask))
+/// How a state value `tick << sequence_bits | sequence` becomes an ID for one worker: the
+/// layout's widths and order, and the worker's fields already shifted into place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Packing {
+    /// Width of the sequence field.
+    pub(crate) sequence_bits: u8,
+    /// Width of the worker (datacenter and machine) fields together.
+    pub(crate) node_shift: u8,
+    /// The state bits that stay where they are in the ID: the sequence in Snowflake order
+    /// (the worker gap opens above it), none in Sonyflake order (the whole state moves up
+    /// and the worker fills the low bits).
+    pub(crate) in_place: u64,
+    /// The worker fields, shifted into place.
+    pub(crate) node_bits: u64,
+}
+
+impl Packing {
+    /// The packing of a layout's state values for the worker fields `node_bits`.
+    pub(crate) fn new(layout: &crate::Layout, node_bits: u64) -> Packing {
+        let sequence_mask = (1u64 << layout.sequence_bits()) - 1;
+        Packing {
+            sequence_bits: layout.sequence_bits(),
+            node_shift: layout.datacenter_bits() + layout.machine_bits(),
+            in_place: if layout.sequence_shift() == 0 {
+                sequence_mask
+            } else {
+                0
+            },
+            node_bits,
+        }
+    }
+
+    /// The ID of a state value.
+    ///
+    /// One formula for both orders, with no branch and no more work than the Snowflake
+    /// order alone needed: the bits above `in_place` (the tick, and in Sonyflake order the
+    /// sequence too) move up by the worker width, the rest stay, and the worker fills the gap.
+    #[inline(always)]
+    pub(crate) fn compose(&self, value: u64) -> Id {
+        // A shift by 64 or more would need a layout made only of sequence and worker bits,
+        // which validation forbids (the timestamp is at least 32 bits).
+        Id::from_u64(
+            ((value & !self.in_place) << self.node_shift)
+                | (value & self.in_place)
+                | self.node_bits,
+        )
+    }
+
+    /// How far apart the IDs of consecutive state values of one tick are: 1 in Snowflake
+    /// order, 2^(worker bits) in Sonyflake order.
+    #[inline(always)]
+    fn step_shift(&self) -> u8 {
+        if self.in_place == 0 {
+            self.node_shift
+        } else {
+            0
+        }
+    }
 }
 
 /// Consecutive IDs from [`crate::IdGenerator::next_ids`], produced lazily without allocation.
@@ -47,27 +96,23 @@ pub struct IdBlock {
     rest: u64,
     /// One past the block's last state value.
     end: u64,
-    sequence_bits: u8,
-    node_shift: u32,
-    node_bits: u64,
+    /// The distance between consecutive IDs of a run, and its log2 (see
+    /// [`Packing::step_shift`]).
+    step: u64,
+    step_shift: u8,
+    packing: Packing,
 }
 
 impl IdBlock {
-    pub(crate) fn new(
-        first: u64,
-        count: u64,
-        sequence_bits: u8,
-        node_shift: u32,
-        node_bits: u64,
-    ) -> IdBlock {
+    pub(crate) fn new(first: u64, count: u64, packing: Packing) -> IdBlock {
         let mut block = IdBlock {
             next: 0,
             left: 0,
             rest: first,
             end: first + count,
-            sequence_bits,
-            node_shift,
-            node_bits,
+            step: 1 << packing.step_shift(),
+            step_shift: packing.step_shift(),
+            packing,
         };
         block.load_run();
         block
@@ -80,7 +125,8 @@ impl IdBlock {
         if self.rest >= self.end {
             return;
         }
-        let tick_end = ((self.rest >> self.sequence_bits) + 1) << self.sequence_bits;
+        let sequence_bits = self.packing.sequence_bits;
+        let tick_end = ((self.rest >> sequence_bits) + 1) << sequence_bits;
         let run_end = tick_end.min(self.end);
         self.next = self.compose(self.rest).as_u64();
         self.left = run_end - self.rest;
@@ -89,7 +135,14 @@ impl IdBlock {
 
     #[inline(always)]
     fn compose(&self, value: u64) -> Id {
-        compose(value, self.sequence_bits, self.node_shift, self.node_bits)
+        self.packing.compose(value)
+    }
+
+    /// The `k`-th ID after `next` in the current run.
+    #[inline(always)]
+    fn nth_in_run(next: u64, k: u64, step_shift: u8) -> u64 {
+        // Wraps only past the run's last ID, which is never read.
+        next.wrapping_add(k << step_shift)
     }
 
     /// The state value of the next ID not yet taken.
@@ -101,7 +154,7 @@ impl IdBlock {
     /// The tick of the next ID not yet taken (of the block's end, when it is used up).
     #[inline(always)]
     pub(crate) fn tick(&self) -> u64 {
-        self.position() >> self.sequence_bits
+        self.position() >> self.packing.sequence_bits
     }
 
     /// The next ID of the current run, if any is left in it: the fast path, without moving to
@@ -114,7 +167,7 @@ impl IdBlock {
         self.left -= 1;
         let id = self.next;
         // Wraps only past the run's last ID, which is never read.
-        self.next = self.next.wrapping_add(1);
+        self.next = self.next.wrapping_add(self.step);
         Some(Id::from_u64(id))
     }
 
@@ -174,13 +227,14 @@ impl IdBlock {
             }
             let room = out.len() - written;
             let take = usize::try_from(self.left).map_or(room, |left| left.min(room));
+            let (next, step) = (self.next, self.step_shift);
             for (slot, k) in out[written..written + take].iter_mut().zip(0u64..) {
-                *slot = Id::from_u64(self.next.wrapping_add(k));
+                *slot = Id::from_u64(Self::nth_in_run(next, k, step));
             }
             // `take` is at most `left`, which is a u64.
             let taken = take as u64;
             self.left -= taken;
-            self.next = self.next.wrapping_add(taken);
+            self.next = Self::nth_in_run(next, taken, step);
             written += take;
         }
         written
@@ -193,9 +247,7 @@ impl PartialEq for IdBlock {
         (self.is_empty() && other.is_empty())
             || (self.position() == other.position()
                 && self.end == other.end
-                && self.sequence_bits == other.sequence_bits
-                && self.node_shift == other.node_shift
-                && self.node_bits == other.node_bits)
+                && self.packing == other.packing)
     }
 }
 
@@ -227,8 +279,10 @@ impl Iterator for IdBlock {
     {
         let mut acc = init;
         loop {
-            let (next, left) = (self.next, self.left);
-            acc = (0..left).fold(acc, |acc, k| f(acc, Id::from_u64(next.wrapping_add(k))));
+            let (next, left, step) = (self.next, self.left, self.step_shift);
+            acc = (0..left).fold(acc, |acc, k| {
+                f(acc, Id::from_u64(Self::nth_in_run(next, k, step)))
+            });
             self.left = 0;
             self.load_run();
             if self.left == 0 {
@@ -244,43 +298,98 @@ impl std::iter::FusedIterator for IdBlock {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::layout::{FieldOrder, Layout};
+    use crate::IdParts;
 
-    /// 2 sequence bits, 3 worker bits: runs of at most 4, easy to check by hand.
-    fn block(first: u64, count: u64) -> IdBlock {
-        IdBlock::new(first, count, 2, 3, 0b101 << 2)
+    /// 2 sequence bits, 3 worker bits (worker 0b101): runs of at most 4, easy to check by hand.
+    /// In Snowflake order the worker sits above the sequence; in Sonyflake order below it.
+    fn packing(order: FieldOrder) -> Packing {
+        match order {
+            FieldOrder::TimeNodeSequence => Packing {
+                sequence_bits: 2,
+                node_shift: 3,
+                in_place: 0b11,
+                node_bits: 0b101 << 2,
+            },
+            FieldOrder::TimeSequenceNode => Packing {
+                sequence_bits: 2,
+                node_shift: 3,
+                in_place: 0,
+                node_bits: 0b101,
+            },
+        }
     }
 
-    fn by_compose(first: u64, count: u64) -> Vec<Id> {
-        (first..first + count)
-            .map(|v| compose(v, 2, 3, 0b101 << 2))
-            .collect()
+    fn block(first: u64, count: u64) -> IdBlock {
+        IdBlock::new(first, count, packing(FieldOrder::TimeNodeSequence))
+    }
+
+    fn compose(value: u64) -> Id {
+        packing(FieldOrder::TimeNodeSequence).compose(value)
     }
 
     #[test]
     fn every_way_of_taking_gives_the_composed_ids_in_order() {
-        for first in 0..12 {
-            for count in 1..14 {
-                let expected = by_compose(first, count);
-                assert_eq!(block(first, count).collect::<Vec<_>>(), expected);
-                let folded = block(first, count).fold(Vec::new(), |mut v, id| {
-                    v.push(id);
-                    v
-                });
-                assert_eq!(folded, expected);
-                for width in 1..6 {
-                    let mut b = block(first, count);
-                    let mut got = Vec::new();
-                    let mut buffer = vec![Id::default(); width];
-                    loop {
-                        let n = b.fill(&mut buffer);
-                        got.extend_from_slice(&buffer[..n]);
-                        if n < width {
-                            break;
+        for order in FieldOrder::ALL {
+            let packing = packing(order);
+            for first in 0..12 {
+                for count in 1..14 {
+                    let expected: Vec<Id> =
+                        (first..first + count).map(|v| packing.compose(v)).collect();
+                    let fresh = || IdBlock::new(first, count, packing);
+                    assert_eq!(fresh().collect::<Vec<_>>(), expected, "{order}");
+                    let folded = fresh().fold(Vec::new(), |mut v, id| {
+                        v.push(id);
+                        v
+                    });
+                    assert_eq!(folded, expected, "{order}");
+                    for width in 1..6 {
+                        let mut b = fresh();
+                        let mut got = Vec::new();
+                        let mut buffer = vec![Id::default(); width];
+                        loop {
+                            let n = b.fill(&mut buffer);
+                            got.extend_from_slice(&buffer[..n]);
+                            if n < width {
+                                break;
+                            }
                         }
+                        assert_eq!(got, expected, "{order}: fill by {width}");
+                        assert!(b.is_empty());
                     }
-                    assert_eq!(got, expected, "fill by {width}");
-                    assert!(b.is_empty());
                 }
+            }
+        }
+    }
+
+    /// The packing agrees with the layout's own compose, field by field, in both orders.
+    #[test]
+    fn the_packing_is_the_layout_s_compose() {
+        for order in FieldOrder::ALL {
+            let layout = Layout::builder()
+                .timestamp_bits(40)
+                .datacenter_bits(1)
+                .machine_bits(2)
+                .sequence_bits(2)
+                .field_order(order)
+                .build()
+                .unwrap();
+            let packing = Packing::new(
+                &layout,
+                (1 << layout.datacenter_shift()) | (0b01 << layout.machine_shift()),
+            );
+            for value in 0..40u64 {
+                let parts = IdParts {
+                    tick: value >> 2,
+                    datacenter: 1,
+                    machine: 0b01,
+                    sequence: value & 0b11,
+                };
+                assert_eq!(
+                    packing.compose(value),
+                    layout.compose(parts).unwrap(),
+                    "{order}"
+                );
             }
         }
     }
@@ -289,12 +398,12 @@ mod tests {
     fn a_partly_taken_block_reports_what_is_left() {
         let mut b = block(2, 7); // values 2..9: runs [2,3], [4..8], [8]
         assert_eq!(b.len(), 7);
-        assert_eq!(b.first(), compose(2, 2, 3, 0b101 << 2));
-        assert_eq!(b.last_id(), compose(8, 2, 3, 0b101 << 2));
+        assert_eq!(b.first(), compose(2));
+        assert_eq!(b.last_id(), compose(8));
         b.next();
         b.next();
         assert_eq!(b.len(), 5);
-        assert_eq!(b.first(), compose(4, 2, 3, 0b101 << 2));
+        assert_eq!(b.first(), compose(4));
         assert_eq!(b, block(4, 5), "equal to a block of the same IDs");
         assert_ne!(b, block(4, 4));
         assert_eq!(b.by_ref().count(), 5);
@@ -306,17 +415,25 @@ mod tests {
     #[test]
     fn the_last_id_of_a_64_bit_layout_is_given_once() {
         // All-ones worker and the last value of the state: the composed ID is u64::MAX, so the
-        // run's next ID wraps past it; it must still be given exactly once.
-        let (sequence_bits, node_shift) = (12u8, 10u32);
-        let node_bits = ((1u64 << node_shift) - 1) << sequence_bits;
-        let last_tick = (1u64 << (64 - 12 - 10)) - 1;
-        let first = (last_tick << sequence_bits) | 4090;
-        let ids: Vec<Id> = IdBlock::new(first, 6, sequence_bits, node_shift, node_bits).collect();
-        assert_eq!(ids.len(), 6);
-        assert_eq!(ids[5], Id::from_u64(u64::MAX));
-        let mut buffer = [Id::default(); 8];
-        let mut b = IdBlock::new(first, 6, sequence_bits, node_shift, node_bits);
-        assert_eq!(b.fill(&mut buffer), 6);
-        assert_eq!(&buffer[..6], &ids[..]);
+        // run's next ID wraps past it; it must still be given exactly once. In both orders.
+        let (sequence_bits, node_shift) = (12u8, 10u8);
+        let workers = (1u64 << node_shift) - 1;
+        for (in_place, node_bits) in [(0xfff, workers << sequence_bits), (0, workers)] {
+            let packing = Packing {
+                sequence_bits,
+                node_shift,
+                in_place,
+                node_bits,
+            };
+            let last_tick = (1u64 << (64 - 12 - 10)) - 1;
+            let first = (last_tick << sequence_bits) | 4090;
+            let ids: Vec<Id> = IdBlock::new(first, 6, packing).collect();
+            assert_eq!(ids.len(), 6);
+            assert_eq!(ids[5], Id::from_u64(u64::MAX));
+            let mut buffer = [Id::default(); 8];
+            let mut b = IdBlock::new(first, 6, packing);
+            assert_eq!(b.fill(&mut buffer), 6);
+            assert_eq!(&buffer[..6], &ids[..]);
+        }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::{IdGenerator, StateLine, LIVE, NO_TICK};
+use super::{IdGenerator, Packing, StateLine, LIVE, NO_TICK};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::layout::Layout;
@@ -202,6 +202,8 @@ impl<C: Clock> GeneratorBuilder<C> {
             datacenter_bits: layout.datacenter_bits(),
             machine_bits: layout.machine_bits(),
             sequence_bits: layout.sequence_bits(),
+            in_place_bits: Packing::new(&layout, 0).in_place.count_ones() as u8,
+            field_order: layout.field_order(),
         })
     }
 }

@@ -35,6 +35,7 @@ mod waiting;
 use std::time::Duration;
 
 pub use block::IdBlock;
+use block::Packing;
 pub use builder::GeneratorBuilder;
 pub use builder::DEFAULT_MAX_WAIT;
 pub use local::LocalGenerator;
@@ -43,7 +44,7 @@ pub use poll::{Held, Poll};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::id::Id;
-use crate::layout::Layout;
+use crate::layout::{FieldOrder, Layout};
 use crate::sync::{load_after_rmw, AtomicU64, Ordering};
 use reserve::Attempt;
 
@@ -108,6 +109,11 @@ pub struct IdGenerator<C: Clock = SystemClock> {
     datacenter_bits: u8,
     machine_bits: u8,
     sequence_bits: u8,
+    /// How many low state bits keep their place in an ID (`Packing::in_place`): the sequence
+    /// width in Snowflake order, 0 in Sonyflake's. A width rather than the mask, so the
+    /// read-mostly fields still fit one cache line.
+    in_place_bits: u8,
+    field_order: FieldOrder,
 }
 
 /// The state word and the (rarely written) count of waits, on a cache line of their own.
@@ -456,18 +462,18 @@ impl<C: Clock> IdGenerator<C> {
             sequence_bits: self.sequence_bits,
             epoch_ms: self.epoch_ms,
             unit_ms: u64::from(self.unit_ms),
+            field_order: self.field_order,
         })
     }
 
     /// The datacenter field of every ID this generator makes.
     pub fn datacenter_id(&self) -> u64 {
-        (self.node_bits >> (u32::from(self.sequence_bits) + u32::from(self.machine_bits)))
-            & ((1u64 << self.datacenter_bits) - 1)
+        (self.node_bits >> self.layout().datacenter_shift()) & ((1u64 << self.datacenter_bits) - 1)
     }
 
     /// The machine field of every ID this generator makes.
     pub fn machine_id(&self) -> u64 {
-        (self.node_bits >> self.sequence_bits) & ((1u64 << self.machine_bits) - 1)
+        (self.node_bits >> self.layout().machine_shift()) & ((1u64 << self.machine_bits) - 1)
     }
 
     /// The clock this generator reads.
@@ -475,14 +481,19 @@ impl<C: Clock> IdGenerator<C> {
         &self.clock
     }
 
-    #[inline]
-    fn node_shift(&self) -> u32 {
-        u32::from(self.datacenter_bits) + u32::from(self.machine_bits)
+    #[inline(always)]
+    fn packing(&self) -> Packing {
+        Packing {
+            sequence_bits: self.sequence_bits,
+            in_place: (1u64 << self.in_place_bits) - 1,
+            node_shift: self.datacenter_bits + self.machine_bits,
+            node_bits: self.node_bits,
+        }
     }
 
     #[inline]
     fn compose(&self, value: u64) -> Id {
-        block::compose(value, self.sequence_bits, self.node_shift(), self.node_bits)
+        self.packing().compose(value)
     }
 
     #[inline]
@@ -491,13 +502,7 @@ impl<C: Clock> IdGenerator<C> {
     }
 
     fn block(&self, first: u64, count: u64) -> IdBlock {
-        IdBlock::new(
-            first,
-            count,
-            self.sequence_bits,
-            self.node_shift(),
-            self.node_bits,
-        )
+        IdBlock::new(first, count, self.packing())
     }
 
     /// The tick of a Unix millisecond (0 before the epoch).

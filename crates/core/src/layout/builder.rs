@@ -1,6 +1,6 @@
 //! [`LayoutBuilder`]: a layout set field by field from the default, validated when built.
 
-use super::{Layout, LayoutSpec};
+use super::{FieldOrder, Layout, LayoutSpec};
 use crate::error::Result;
 
 /// Builds a [`Layout`], validating it in [`LayoutBuilder::build`].
@@ -46,6 +46,12 @@ impl LayoutBuilder {
     /// Length of one tick in milliseconds: 1 (default) up to 1000; Sonyflake uses 10.
     pub fn unit_ms(mut self, unit_ms: u64) -> Self {
         self.spec.unit_ms = unit_ms;
+        self
+    }
+    /// Where the sequence sits relative to the worker fields (default: below them, as in
+    /// Snowflake; Sonyflake puts it above).
+    pub fn field_order(mut self, order: FieldOrder) -> Self {
+        self.spec.field_order = order;
         self
     }
     /// Validates against the current wall-clock time.

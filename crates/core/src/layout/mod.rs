@@ -1,13 +1,15 @@
 //! The bit layout of an ID: field widths, the custom epoch and the time unit.
 //!
 //! A [`Layout`] is the only thing that knows how the four fields are packed into 64 bits, from
-//! the most significant end: `| timestamp | datacenter | machine | sequence |`. It is validated
+//! the most significant end: `| timestamp | datacenter | machine | sequence |`, or, in
+//! Sonyflake's [`FieldOrder`], `| timestamp | sequence | datacenter | machine |`. It is validated
 //! once, when built, so every later compose and decompose can trust it. The module is split by
 //! concern: this file holds the layout and its bit arithmetic, `builder.rs` the builder,
-//! `spec.rs` the plain form used in config files and the validation rules, and `preset.rs` the
-//! well-known Snowflake variants.
+//! `spec.rs` the plain form used in config files and the validation rules, `order.rs` the field
+//! order, and `preset.rs` the well-known Snowflake variants.
 
 mod builder;
+mod order;
 mod preset;
 mod spec;
 
@@ -18,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::id::{Id, IdParts};
 
 pub use builder::LayoutBuilder;
+pub use order::FieldOrder;
 pub use preset::Preset;
 pub use spec::LayoutSpec;
 
@@ -56,6 +59,7 @@ pub struct Layout {
     sequence_bits: u8,
     epoch_ms: u64,
     unit_ms: u64,
+    field_order: FieldOrder,
 }
 
 impl Default for Layout {
@@ -84,6 +88,7 @@ impl Layout {
             sequence_bits: spec.sequence_bits,
             epoch_ms: spec.epoch_ms,
             unit_ms: spec.unit_ms,
+            field_order: spec.field_order,
         }
     }
 
@@ -110,6 +115,10 @@ impl Layout {
     /// Length of one timestamp tick, in milliseconds.
     pub const fn unit_ms(&self) -> u64 {
         self.unit_ms
+    }
+    /// Where the sequence sits relative to the worker fields.
+    pub const fn field_order(&self) -> FieldOrder {
+        self.field_order
     }
     /// Sum of all field widths.
     pub const fn total_bits(&self) -> u32 {
@@ -194,22 +203,35 @@ impl Layout {
             .saturating_add(tick.saturating_mul(self.unit_ms))
     }
 
-    /// How far the machine field is shifted left in an ID (the sequence width).
+    /// How far the machine field is shifted left in an ID: the sequence width in Snowflake
+    /// order, 0 in Sonyflake order.
     pub const fn machine_shift(&self) -> u32 {
-        self.sequence_bits as u32
+        match self.field_order {
+            FieldOrder::TimeNodeSequence => self.sequence_bits as u32,
+            FieldOrder::TimeSequenceNode => 0,
+        }
     }
     /// How far the datacenter field is shifted left in an ID.
     pub const fn datacenter_shift(&self) -> u32 {
-        self.sequence_bits as u32 + self.machine_bits as u32
+        self.machine_shift() + self.machine_bits as u32
     }
-    /// How far the timestamp field is shifted left in an ID.
+    /// How far the sequence field is shifted left in an ID: 0 in Snowflake order, the worker
+    /// fields' width in Sonyflake order.
+    pub const fn sequence_shift(&self) -> u32 {
+        match self.field_order {
+            FieldOrder::TimeNodeSequence => 0,
+            FieldOrder::TimeSequenceNode => self.datacenter_bits as u32 + self.machine_bits as u32,
+        }
+    }
+    /// How far the timestamp field is shifted left in an ID: the width of the other three
+    /// fields, in either order.
     ///
     /// ```
     /// let layout = snowdrift::Layout::default();
     /// assert_eq!((layout.machine_shift(), layout.datacenter_shift(), layout.timestamp_shift()), (12, 17, 22));
     /// ```
     pub const fn timestamp_shift(&self) -> u32 {
-        self.datacenter_shift() + self.datacenter_bits as u32
+        self.sequence_bits as u32 + self.datacenter_bits as u32 + self.machine_bits as u32
     }
 
     /// Checks a datacenter and machine pair against the field widths.
@@ -257,7 +279,7 @@ impl Layout {
             shl(parts.tick, self.timestamp_shift())
                 | shl(parts.datacenter, self.datacenter_shift())
                 | shl(parts.machine, self.machine_shift())
-                | parts.sequence,
+                | shl(parts.sequence, self.sequence_shift()),
         ))
     }
 
@@ -279,7 +301,7 @@ impl Layout {
             tick: shr(raw, self.timestamp_shift()) & self.max_tick(),
             datacenter: shr(raw, self.datacenter_shift()) & self.max_datacenter(),
             machine: shr(raw, self.machine_shift()) & self.max_machine(),
-            sequence: raw & self.max_sequence(),
+            sequence: shr(raw, self.sequence_shift()) & self.max_sequence(),
         })
     }
 }
@@ -314,11 +336,16 @@ impl fmt::Display for Layout {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}/{}/{}/{}, epoch {}, unit {} ms",
-            self.timestamp_bits,
-            self.datacenter_bits,
-            self.machine_bits,
-            self.sequence_bits,
+            "{}/{}/{}/{}, ",
+            self.timestamp_bits, self.datacenter_bits, self.machine_bits, self.sequence_bits,
+        )?;
+        // The widths are always written time/dc/machine/seq; only a non-default order is named.
+        if !self.field_order.is_default() {
+            write!(f, "order {}, ", self.field_order)?;
+        }
+        write!(
+            f,
+            "epoch {}, unit {} ms",
             crate::format_unix_ms(self.epoch_ms),
             self.unit_ms
         )

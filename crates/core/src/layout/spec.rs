@@ -2,7 +2,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::{Layout, MAX_UNIT_MS, MIN_TIMESTAMP_BITS};
+use super::{FieldOrder, Layout, MAX_UNIT_MS, MIN_TIMESTAMP_BITS};
 use crate::error::{Error, Result};
 use crate::time_format::MAX_DATE_UNIX_MS;
 
@@ -11,7 +11,8 @@ use crate::time_format::MAX_DATE_UNIX_MS;
 /// ```
 /// use snowdrift::{Layout, LayoutSpec};
 /// let spec = LayoutSpec { timestamp_bits: 41, datacenter_bits: 5, machine_bits: 5,
-///     sequence_bits: 12, epoch_ms: 1_609_459_200_000, unit_ms: 1 };
+///     sequence_bits: 12, epoch_ms: 1_609_459_200_000, unit_ms: 1,
+///     field_order: Default::default() };
 /// assert_eq!(Layout::try_from(spec)?, Layout::default());
 /// # Ok::<(), snowdrift::Error>(())
 /// ```
@@ -32,6 +33,13 @@ pub struct LayoutSpec {
     /// Length of one tick in milliseconds.
     #[cfg_attr(feature = "serde", serde(default = "default_unit_ms"))]
     pub unit_ms: u64,
+    /// Where the sequence sits relative to the worker fields. Left out when it is the default,
+    /// so layouts pinned before it existed read and compare as before.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "FieldOrder::is_default")
+    )]
+    pub field_order: FieldOrder,
 }
 
 #[cfg(feature = "serde")]
@@ -85,6 +93,7 @@ impl LayoutSpec {
             sequence_bits: self.sequence_bits,
             epoch_ms: self.epoch_ms,
             unit_ms: self.unit_ms,
+            field_order: self.field_order,
         };
         // Every time the layout holds must be writable as a date (invariant 8: decode and
         // `/v1/info` format them), so its last tick may not pass the last date the core
@@ -124,6 +133,7 @@ impl From<Layout> for LayoutSpec {
             sequence_bits: layout.sequence_bits,
             epoch_ms: layout.epoch_ms,
             unit_ms: layout.unit_ms,
+            field_order: layout.field_order,
         }
     }
 }

@@ -29,9 +29,27 @@ fn describe(info: &LayoutInfo, end: SystemTime) -> String {
         + u32::from(info.datacenter_bits)
         + u32::from(info.machine_bits)
         + u32::from(info.sequence_bits);
+    // The fields as they sit in the ID, from the most significant end.
+    let fields = if info.field_order == "time_sequence_node" {
+        format!(
+            "| timestamp {t} | sequence {s} | datacenter {d} | machine {m} |",
+            t = info.timestamp_bits,
+            d = info.datacenter_bits,
+            m = info.machine_bits,
+            s = info.sequence_bits,
+        )
+    } else {
+        format!(
+            "| timestamp {t} | datacenter {d} | machine {m} | sequence {s} |",
+            t = info.timestamp_bits,
+            d = info.datacenter_bits,
+            m = info.machine_bits,
+            s = info.sequence_bits,
+        )
+    };
     format!(
         "layout      {name}\n\
-         bits        | timestamp {t} | datacenter {d} | machine {m} | sequence {s} |  ({total_bits} of 64)\n\
+         bits        {fields}  ({total_bits} of 64)\n\
          epoch       {epoch} (unix ms {epoch_ms}), tick {unit} ms\n\
          workers     {workers} ({dcs} datacenters x {machines} machines)\n\
          per worker  {per_tick} IDs per tick, {per_second} IDs/s\n\
@@ -39,10 +57,6 @@ fn describe(info: &LayoutInfo, end: SystemTime) -> String {
          positive    {positive}\n\
          runs out    {ends} ({left})",
         name = info.name,
-        t = info.timestamp_bits,
-        d = info.datacenter_bits,
-        m = info.machine_bits,
-        s = info.sequence_bits,
         epoch = info.epoch,
         epoch_ms = info.epoch_ms,
         unit = info.unit_ms,

@@ -60,6 +60,8 @@ impl FromStr for LayoutArg {
                 Some(unit) => number(text, "tick (ms)", unit.trim_end_matches("ms"))?,
                 None => 1,
             },
+            // Widths written this way are in Snowflake order; Sonyflake's is its preset.
+            field_order: Default::default(),
         };
         let layout = spec.validate().map_err(|err| format!("{text:?}: {err}"))?;
         Ok(LayoutArg {

@@ -166,6 +166,7 @@ mod tests {
             sequence_bits: 12,
             epoch_ms: epoch,
             unit_ms: 1,
+            field_order: Default::default(),
         }
         .validate_at(NOW)
         .unwrap();
