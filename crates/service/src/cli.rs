@@ -33,6 +33,7 @@ flag > environment > file > default. Explicit layout widths go in the file:
   machine_bits = 5
   sequence_bits = 12
   epoch_ms = 1609459200000
+  # optional: unit_ms = 1 (tick length), field_order = \"time_sequence_node\" (Sonyflake's)
 
 Examples:
   snowdrift serve

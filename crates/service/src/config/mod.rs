@@ -424,6 +424,31 @@ mod tests {
     }
 
     #[test]
+    fn a_layout_table_may_set_the_field_order_and_a_wrong_one_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.toml");
+        let table = "[layout]\ntimestamp_bits = 39\ndatacenter_bits = 0\nmachine_bits = 16\n\
+             sequence_bits = 8\nepoch_ms = 1409529600000\nunit_ms = 10\n";
+        std::fs::write(
+            &path,
+            format!("{table}field_order = \"time_sequence_node\"\n"),
+        )
+        .unwrap();
+        let shown = path.display().to_string();
+        let loaded = load(&serve_args(&["--config", &shown]), env(&[])).unwrap();
+        assert_eq!(
+            loaded.config.layout.layout(),
+            snowdrift::Preset::Sonyflake.layout()
+        );
+        std::fs::write(&path, format!("{table}field_order = \"sequence_first\"\n")).unwrap();
+        let err = load(&serve_args(&["--config", &shown]), env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("sequence_first"), "{err}");
+        assert!(err.contains("time_sequence_node"), "{err}");
+    }
+
+    #[test]
     fn a_missing_config_file_is_a_clear_error() {
         let args = serve_args(&["--config", "/nonexistent/snowdrift.toml"]);
         let err = load(&args, env(&[])).unwrap_err();
