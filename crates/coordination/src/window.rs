@@ -26,6 +26,8 @@ pub struct WindowConfig {
     pub max_wait: Duration,
     /// Future ticks a call may borrow when a tick is full (0: wait for the next tick).
     pub max_lead_ticks: u64,
+    /// Where each fresh tick's sequence starts (`zero`: Snowflake's behaviour).
+    pub sequence_start: snowdrift::SequenceStart,
 }
 
 impl Default for WindowConfig {
@@ -36,6 +38,7 @@ impl Default for WindowConfig {
             check_interval: Duration::from_millis(100),
             max_wait: snowdrift::DEFAULT_MAX_WAIT,
             max_lead_ticks: 0,
+            sequence_start: snowdrift::SequenceStart::Zero,
         }
     }
 }

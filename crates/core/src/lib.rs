@@ -72,7 +72,9 @@ mod time_format;
 
 pub use encoding::Encoding;
 pub use error::{Error, Result};
-pub use generator::{GeneratorBuilder, Held, IdBlock, IdGenerator, LocalGenerator, Poll};
+pub use generator::{
+    GeneratorBuilder, Held, IdBlock, IdGenerator, LocalGenerator, Poll, SequenceStart,
+};
 pub use id::{Id, IdParts};
 pub use layout::{
     FieldOrder, Layout, LayoutBuilder, LayoutSpec, Preset, DEFAULT_EPOCH_MS, MAX_UNIT_MS,

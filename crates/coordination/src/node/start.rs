@@ -57,6 +57,7 @@ pub(super) async fn start_generator<H: SlotHolder>(
         .closed()
         .max_wait(window.max_wait)
         .max_lead_ticks(window.max_lead_ticks)
+        .sequence_start(window.sequence_start)
         .build()?;
 
     let lag = generator.clock_lag();

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::{IdGenerator, Packing, StateLine, LIVE, NO_TICK};
+use super::{IdGenerator, Packing, SequenceStart, StateLine, LIVE, NO_TICK};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::layout::Layout;
@@ -21,6 +21,7 @@ pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(1);
 /// | `max_lead_ticks` | 0 | future ticks a call may borrow when a tick is full, instead of sleeping |
 /// | `max_wait` | 1 s | most any call waits in all (a full tick, a block's last tick, a lagging clock); longer is refused up front |
 /// | `ceiling_wait` | 0 | most a call waits for the ceiling to be raised before `CeilingReached` |
+/// | `sequence_start` | [`SequenceStart::Zero`] | where a fresh tick's sequence starts (shard spread) |
 /// | `clock` | [`SystemClock`] | where time comes from |
 ///
 /// ```
@@ -55,6 +56,7 @@ pub struct GeneratorBuilder<C: Clock = SystemClock> {
     max_lead_ticks: u64,
     max_wait: Duration,
     ceiling_wait: Duration,
+    sequence_start: SequenceStart,
     clock: C,
 }
 
@@ -70,6 +72,7 @@ impl GeneratorBuilder<SystemClock> {
             max_lead_ticks: 0,
             max_wait: DEFAULT_MAX_WAIT,
             ceiling_wait: Duration::ZERO,
+            sequence_start: SequenceStart::Zero,
             clock: SystemClock::new(),
         }
     }
@@ -123,6 +126,13 @@ impl<C: Clock> GeneratorBuilder<C> {
         self
     }
 
+    /// Where each fresh tick's sequence starts: 0 (default), a pseudo-random offset in the
+    /// lower half, or carried on from the last tick. See [`SequenceStart`].
+    pub fn sequence_start(mut self, start: SequenceStart) -> Self {
+        self.sequence_start = start;
+        self
+    }
+
     /// The clock to read.
     pub fn clock<D: Clock>(self, clock: D) -> GeneratorBuilder<D> {
         GeneratorBuilder {
@@ -134,6 +144,7 @@ impl<C: Clock> GeneratorBuilder<C> {
             max_lead_ticks: self.max_lead_ticks,
             max_wait: self.max_wait,
             ceiling_wait: self.ceiling_wait,
+            sequence_start: self.sequence_start,
             clock,
         }
     }
@@ -204,6 +215,7 @@ impl<C: Clock> GeneratorBuilder<C> {
             sequence_bits: layout.sequence_bits(),
             in_place_bits: Packing::new(&layout, 0).in_place.count_ones() as u8,
             field_order: layout.field_order(),
+            sequence_start: self.sequence_start,
         })
     }
 }

@@ -30,6 +30,7 @@ mod builder;
 mod local;
 mod poll;
 mod reserve;
+mod sequence_start;
 mod waiting;
 
 use std::time::Duration;
@@ -40,6 +41,7 @@ pub use builder::GeneratorBuilder;
 pub use builder::DEFAULT_MAX_WAIT;
 pub use local::LocalGenerator;
 pub use poll::{Held, Poll};
+pub use sequence_start::SequenceStart;
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
@@ -114,6 +116,8 @@ pub struct IdGenerator<C: Clock = SystemClock> {
     /// read-mostly fields still fit one cache line.
     in_place_bits: u8,
     field_order: FieldOrder,
+    /// Where a fresh tick's sequence starts (read only when the clock passes the state).
+    sequence_start: SequenceStart,
 }
 
 /// The state word and the (rarely written) count of waits, on a cache line of their own.

@@ -138,7 +138,11 @@ impl<C: Clock> IdGenerator<C> {
                 if now >= limit {
                     return Err(self.outside_window(control));
                 }
-                let first = now << shift;
+                // The offset is below the sequence range, so `first` is still above `current`.
+                let offset =
+                    self.sequence_start
+                        .offset(now, current, self.sequence_bits, self.node_bits);
+                let first = (now << shift) | offset;
                 let next = first + count;
                 let last_tick = (next - 1) >> shift;
                 if last_tick >= limit {

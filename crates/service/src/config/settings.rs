@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use snowdrift::{IdGenerator, Layout};
+use snowdrift::{IdGenerator, Layout, SequenceStart};
 use snowdrift_coordination::{
     Backend, EtcdAuth, EtcdOptions, EtcdTls, LocalOptions, NodeConfig, WindowConfig,
 };
@@ -126,6 +126,14 @@ pub struct ServeConfig {
     #[arg(long, value_name = "N")]
     pub max_lead_ticks: u64,
 
+    /// Where each fresh tick's sequence starts: `zero` (Snowflake's), `random` (a
+    /// pseudo-random offset in the lower half) or `carry` (on from the last tick). The opt-in
+    /// modes spread `id % N` shards evenly at low rates; a fresh tick then holds fewer IDs
+    /// (at least half with `random`).
+    #[arg(long, value_name = "MODE", value_parser = values::choice::<SequenceStart>())]
+    #[serde(with = "values::named")]
+    pub sequence_start: SequenceStart,
+
     /// The node's certificate chain (PEM, leaf first). With `--tls-key`, every listener not
     /// named by `--plaintext` speaks TLS only. SIGHUP reloads it.
     #[arg(long, value_name = "FILE")]
@@ -214,6 +222,7 @@ impl Default for ServeConfig {
             window: window.window,
             startup_max_wait: window.startup_max_wait,
             max_lead_ticks: window.max_lead_ticks,
+            sequence_start: window.sequence_start,
             tls_cert: None,
             tls_key: None,
             tls_client_ca: None,
@@ -261,6 +270,7 @@ impl ServeConfig {
             window: self.window,
             startup_max_wait: self.startup_max_wait,
             max_lead_ticks: self.max_lead_ticks,
+            sequence_start: self.sequence_start,
             ..WindowConfig::default()
         }
     }

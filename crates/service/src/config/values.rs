@@ -12,7 +12,7 @@ use std::str::FromStr;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
-use snowdrift::{Encoding, Layout, LayoutSpec, Preset};
+use snowdrift::{Encoding, Layout, LayoutSpec, Preset, SequenceStart};
 pub use snowdrift_coordination::{ClockSkewPolicy, MachineChoice};
 
 /// Where worker slots and high-water marks are kept.
@@ -60,6 +60,15 @@ impl Named for Encoding {
     }
     fn name(self) -> &'static str {
         Encoding::name(self)
+    }
+}
+
+impl Named for SequenceStart {
+    fn all() -> &'static [Self] {
+        &SequenceStart::ALL
+    }
+    fn name(self) -> &'static str {
+        SequenceStart::name(self)
     }
 }
 
