@@ -2,6 +2,8 @@
 //! and keep invariant 1, proven by a property test over random call patterns and by the
 //! chi-square test the issue asks for.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use proptest::prelude::*;
 use snowdrift::clock::{Clock, ManualClock};
 use snowdrift::{IdGenerator, Layout, SequenceStart};

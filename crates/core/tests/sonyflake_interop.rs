@@ -2,6 +2,8 @@
 //! crate): every field of IDs it makes decodes the same under the preset, and IDs Snowdrift
 //! makes under the preset decode the same under its `decompose`. Issue 14 §3.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use snowdrift::{GeneratorBuilder, Id, IdParts, Preset};
