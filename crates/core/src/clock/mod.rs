@@ -8,15 +8,21 @@
 //! - [`PreciseClock`]: the same anchoring, but it reads `Instant::now()` on every call (no
 //!   background thread, ~20-35 ns a read);
 //! - [`ManualClock`]: set by hand, for tests.
+//!
+//! A [`SystemClock`] may also be *advanced* ([`SystemClock::advanced`]): started ahead of the
+//! wall clock, at a slot's persisted mark, and slewed back to it at a [`SlewRate`]; [`Slew`]
+//! is that mapping, a pure function of wall time.
 
 mod manual;
 mod precise;
 mod published;
+mod slew;
 mod system;
 
 pub use manual::ManualClock;
 pub use precise::PreciseClock;
-pub use system::{ClockEvents, SystemClock};
+pub use slew::{Slew, SlewRate};
+pub use system::{ClockEvents, SlewStatus, SystemClock};
 
 /// A source of Unix-millisecond time for a generator.
 ///

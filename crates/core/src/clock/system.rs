@@ -16,6 +16,11 @@
 //! (waking only to compare with the wall clock, four times a second); the first read after
 //! that computes the precise time itself and wakes the ticker, and so does every read until
 //! the ticker has resumed (the protocol, and why no read is stale, is in `published.rs`).
+//!
+//! Why a second kind of ticker: an *advanced* clock ([`SystemClock::advanced`], for a restart
+//! behind a slot's mark) publishes the slewed time of [`Slew`] instead of the anchored time.
+//! It has a ticker (and a thread) of its own, so its readers pay exactly what readers of the
+//! shared clock pay, one load, and the shared clock's hot path has no branch for it.
 
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -23,7 +28,7 @@ use std::thread::Thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::published::Published;
-use super::Clock;
+use super::{Clock, Slew, SlewRate};
 
 /// Difference between wall time and our time beyond which a step is recorded.
 const STEP_THRESHOLD_MS: i64 = 10;
@@ -57,18 +62,28 @@ struct Ticker {
     /// The process whose ticker thread is running: a child made by `fork()` inherits the
     /// ticker's memory but not its thread, and tells so by a different process ID.
     ticking_pid: AtomicU32,
+    /// For an advanced clock: how the published time is derived from the anchored time.
+    slew: Option<Slew>,
 }
 
 static TICKER: OnceLock<Ticker> = OnceLock::new();
 
 impl Ticker {
     fn new() -> Ticker {
+        Ticker::with_slew(None)
+    }
+
+    /// A ticker for the shared clock (`None`), or one whose time starts at `start_id_us`
+    /// (Unix microseconds) and slews back to the anchored time at the rate.
+    fn with_slew(advanced: Option<(u64, SlewRate)>) -> Ticker {
         let anchor_unix_us = wall_unix_us();
+        let slew = advanced.map(|(start_id_us, rate)| Slew::new(anchor_unix_us, start_id_us, rate));
+        let first_us = slew.map_or(anchor_unix_us, |slew| slew.id_time_us(anchor_unix_us));
         Ticker {
             anchor: Instant::now(),
             anchor_unix_us,
             adopted_us: AtomicU64::new(0),
-            published: Published::new(anchor_unix_us / 1000),
+            published: Published::new(first_us / 1000),
             thread: Mutex::new(None),
             parks: AtomicU64::new(0),
             #[cfg(test)]
@@ -77,6 +92,7 @@ impl Ticker {
             backward_steps: AtomicU64::new(0),
             wall_offset_ms: AtomicI64::new(0),
             ticking_pid: AtomicU32::new(std::process::id()),
+            slew,
         }
     }
 
@@ -108,8 +124,18 @@ impl Ticker {
         }
     }
 
-    /// Our precise time, in Unix microseconds.
+    /// Our precise time, in Unix microseconds: the anchored time, slewed for an advanced clock.
     fn precise_unix_us(&self) -> u64 {
+        let anchored = self.anchored_unix_us();
+        match self.slew {
+            None => anchored,
+            Some(slew) => slew.id_time_us(anchored),
+        }
+    }
+
+    /// Wall time at start plus monotonic time since, plus adopted forward steps: our best
+    /// idea of the wall clock, in Unix microseconds.
+    fn anchored_unix_us(&self) -> u64 {
         let us = self.anchor_unix_us
             + self.anchor.elapsed().as_micros() as u64
             + self.adopted_us.load(Ordering::Relaxed);
@@ -185,7 +211,8 @@ impl Ticker {
     }
 
     fn compare_with_wall(&self) {
-        let ours_us = self.precise_unix_us();
+        // The anchored time, not the slewed one: the lead of an advanced clock is no step.
+        let ours_us = self.anchored_unix_us();
         let wall_us = wall_unix_us();
         let offset_ms = (wall_us as i64 - ours_us as i64) / 1000;
         let previous = self.wall_offset_ms.swap(offset_ms, Ordering::Relaxed);
@@ -280,6 +307,43 @@ impl SystemClock {
         }
     }
 
+    /// A clock that reads `start_ms` (Unix milliseconds) now and then runs `rate` slower
+    /// than real time until it meets the wall clock, which it follows from then on (see
+    /// [`Slew`]). A start behind the wall clock is the wall clock. This is how a node restarts
+    /// behind its slot's persisted mark without waiting (`--clock-behind advance`).
+    ///
+    /// Each call starts a ticker thread of its own, which lives as long as the process: make
+    /// one per start-up of a node, not one per request.
+    ///
+    /// ```
+    /// use snowdrift::clock::{Clock, SlewRate, SystemClock};
+    /// let wall = SystemClock::new();
+    /// let clock = SystemClock::advanced(wall.now_ms() + 60_000, SlewRate::DEFAULT);
+    /// assert!(clock.now_ms() >= wall.now_ms() + 59_000);
+    /// let status = clock.slew_status().expect("an advanced clock");
+    /// assert!(status.lead_ms <= status.initial_lead_ms);
+    /// assert!(SystemClock::new().slew_status().is_none());
+    /// ```
+    pub fn advanced(start_ms: u64, rate: SlewRate) -> SystemClock {
+        let ticker = Ticker::with_slew(Some((start_ms.saturating_mul(1000), rate)));
+        let ticker: &'static Ticker = Box::leak(Box::new(ticker));
+        ticker.spawn_thread();
+        SystemClock { ticker }
+    }
+
+    /// For an advanced clock, its slew and how much of its lead is left; `None` for the
+    /// shared wall clock.
+    pub fn slew_status(&self) -> Option<SlewStatus> {
+        let slew = self.ticker.slew?;
+        let wall_us = self.ticker.anchored_unix_us();
+        Some(SlewStatus {
+            rate: slew.rate(),
+            initial_lead_ms: slew.initial_lead_us() / 1000,
+            lead_ms: slew.lead_us(wall_us) / 1000,
+            converged_at_unix_ms: slew.converged_at_us() / 1000,
+        })
+    }
+
     /// What the clock has observed of the wall clock so far.
     pub fn events(&self) -> ClockEvents {
         ClockEvents {
@@ -309,6 +373,19 @@ impl Clock for SystemClock {
             std::thread::sleep(Duration::from_micros(target_us - us));
         }
     }
+}
+
+/// Where an advanced [`SystemClock`] is in its slew back to the wall clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlewStatus {
+    /// How much slower than real time it runs while it leads.
+    pub rate: SlewRate,
+    /// The lead over the wall clock at the start, in ms.
+    pub initial_lead_ms: u64,
+    /// The lead now, in ms (zero once it has met the wall clock).
+    pub lead_ms: u64,
+    /// When it meets (or met) the wall clock, in Unix ms.
+    pub converged_at_unix_ms: u64,
 }
 
 /// Counters of what the [`SystemClock`] has seen of the wall clock.
@@ -387,6 +464,32 @@ mod tests {
             std::thread::sleep(Duration::from_millis(1));
         }
         assert!(ticker.now_ms() >= expected);
+    }
+
+    #[test]
+    fn an_advanced_clock_leads_then_meets_the_wall_clock() {
+        // 300 ms ahead at 90%: it meets the wall clock after 333 ms of real time.
+        let rate = SlewRate::from_ppm(900_000).unwrap();
+        let start = wall_unix_us() / 1000 + 300;
+        let clock = SystemClock::advanced(start, rate);
+        let first = clock.now_ms();
+        assert!(first >= start, "starts at the mark: {first} < {start}");
+        let status = clock.slew_status().unwrap();
+        assert!(status.initial_lead_ms <= 300 && status.initial_lead_ms >= 250);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut last = first;
+        while clock.slew_status().unwrap().lead_ms > 0 {
+            assert!(Instant::now() < deadline, "never converged");
+            let now = clock.now_ms();
+            assert!(now >= last, "went back from {last} to {now}");
+            last = now;
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // Converged: it is the wall clock again (the ticker's millisecond granularity aside).
+        std::thread::sleep(Duration::from_millis(20));
+        let wall_ms = wall_unix_us() / 1000;
+        assert!(clock.now_ms().abs_diff(wall_ms) <= 5, "{} vs {wall_ms}", clock.now_ms());
+        assert_eq!(clock.events().backward_steps, 0, "the lead is not a wall-clock step");
     }
 
     #[test]
