@@ -104,6 +104,18 @@ pub enum CoordError {
         floor: FloorSource,
     },
 
+    /// The clock is behind the slot's floor by more than `--clock-behind advance` may lead the
+    /// wall clock.
+    #[error("{}", lead_too_large(*behind, *max_lead, *floor))]
+    ClockLeadTooLarge {
+        /// How far behind.
+        behind: Duration,
+        /// The bound on the lead (`--max-clock-lead`).
+        max_lead: Duration,
+        /// What set the floor.
+        floor: FloorSource,
+    },
+
     /// This node's clock disagrees with most live holders' advertised clocks by more than the
     /// allowed skew (etcd backend, `refuse` policy).
     #[error(
@@ -166,7 +178,9 @@ impl CoordError {
             CoordError::LayoutMismatch { .. } => "layout_mismatch",
             CoordError::SlotHeld { .. } => "slot_held",
             CoordError::SlotsExhausted { .. } => "slots_exhausted",
-            CoordError::ClockBehindHighWater { .. } => "clock_behind",
+            CoordError::ClockBehindHighWater { .. } | CoordError::ClockLeadTooLarge { .. } => {
+                "clock_behind"
+            }
             CoordError::ClockSkew { .. } => "clock_skew",
             CoordError::Generator(e) => e.code(),
             CoordError::Backend(_) => "backend",
@@ -202,10 +216,27 @@ fn clock_behind(behind: Duration, max_wait: Duration, floor: FloorSource) -> Str
         ),
     };
     format!(
-        "the clock is {:?} behind {what} (start-up waits at most {:?}, --startup-max-wait). \
-         {causes}",
+        "the clock is {:?} behind {what} (start-up waits at most {:?}, --startup-max-wait; \
+         --clock-behind advance starts at once instead). {causes}",
         round_ms(behind),
         round_ms(max_wait),
+    )
+}
+
+/// The message of [`CoordError::ClockLeadTooLarge`]: how far, the bound, both settings.
+fn lead_too_large(behind: Duration, max_lead: Duration, floor: FloorSource) -> String {
+    let what = match floor {
+        FloorSource::Mark | FloorSource::Fresh => "the high-water mark persisted for this slot",
+        FloorSource::Genesis => "the floor of the freshly created cluster record",
+        FloorSource::Memory => "the highest ceiling this process held on this slot",
+    };
+    format!(
+        "the clock is {} behind {what}, more than --max-clock-lead ({}) lets --clock-behind \
+         advance run the ID clock ahead of the wall clock. Raise --max-clock-lead above the \
+         gap, or use --clock-behind wait (with a --startup-max-wait that long) to wait for the \
+         clock; check NTP: this host's clock may be wrong",
+        humantime::format_duration(round_ms(behind)),
+        humantime::format_duration(round_ms(max_lead)),
     )
 }
 

@@ -27,6 +27,7 @@
 //! ```
 
 mod backend;
+pub mod clock_behind;
 mod error;
 pub mod etcd;
 pub mod floor;
@@ -43,6 +44,7 @@ pub mod testing;
 pub mod window;
 
 pub use backend::{Backend, Holder};
+pub use clock_behind::ClockBehind;
 pub use error::CoordError;
 #[cfg(feature = "etcd")]
 pub use etcd::{ClockSkewPolicy, EtcdAuth, EtcdOptions, EtcdTls};
@@ -50,7 +52,7 @@ pub use identity::HolderIdentity;
 pub use local::LocalOptions;
 pub use node::{MarkAtStop, Node, NodeConfig, Stopped};
 pub use seam::{ClaimContext, Coordinator, SlotHolder};
-pub use status::{LeaseStatus, NodePhase, NodeStatus, NotReady, StoreReset};
+pub use status::{ClockAdvance, LeaseStatus, NodePhase, NodeStatus, NotReady, StoreReset};
 pub use window::WindowConfig;
 
 /// Which machine slot to take.

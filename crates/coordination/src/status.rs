@@ -56,6 +56,11 @@ pub struct NodeStatus {
     pub next_tick: u64,
     /// How far the clock lags the state, in ms (0 normally).
     pub clock_lag_ms: u64,
+    /// How far the ID clock leads the wall clock, in ms: zero unless the node started behind
+    /// its floor with `--clock-behind advance` and has not yet slewed back.
+    pub clock_lead_ms: u64,
+    /// The advanced ID clock's slew, when the node started on one (`--clock-behind advance`).
+    pub clock_advance: Option<ClockAdvance>,
     /// Ticks of window left: ceiling minus the clock's tick (negative: past the ceiling).
     pub headroom_ticks: i64,
     /// Whether the generator was fenced.
@@ -83,6 +88,21 @@ pub struct NodeStatus {
     pub store_resets: u64,
     /// The last of them.
     pub last_store_reset: Option<StoreReset>,
+}
+
+/// An advanced ID clock: it started at the slot's floor, ahead of the wall clock, and runs
+/// slower than real time until the wall clock meets it (`--clock-behind advance`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ClockAdvance {
+    /// The lead over the wall clock at start-up, in ms: the bound on every ID's lead.
+    pub initial_lead_ms: u64,
+    /// The lead now, in ms (zero once converged).
+    pub lead_ms: u64,
+    /// How much slower than real time the ID clock runs while it leads, in percent.
+    pub slew_percent: f64,
+    /// When the ID clock meets (or met) the wall clock, in Unix ms.
+    pub converges_at_unix_ms: u64,
 }
 
 /// Why a node is not ready: which condition of "can issue now, or within its bounded wait"

@@ -6,7 +6,10 @@
 
 use std::time::Duration;
 
+use snowdrift::clock::SlewRate;
 use snowdrift::Layout;
+
+use crate::clock_behind::ClockBehind;
 
 /// How a node keeps its issuing window ahead of the clock.
 ///
@@ -28,6 +31,12 @@ pub struct WindowConfig {
     pub max_lead_ticks: u64,
     /// Where each fresh tick's sequence starts (`zero`: Snowflake's behaviour).
     pub sequence_start: snowdrift::SequenceStart,
+    /// What a start-up behind the slot's floor does: wait, or advance ([`ClockBehind`]).
+    pub clock_behind: ClockBehind,
+    /// The most an advanced ID clock may lead the wall clock at start-up.
+    pub max_clock_lead: Duration,
+    /// How much slower than real time an advanced ID clock runs until it meets the wall clock.
+    pub clock_slew: SlewRate,
 }
 
 impl Default for WindowConfig {
@@ -39,6 +48,9 @@ impl Default for WindowConfig {
             max_wait: snowdrift::DEFAULT_MAX_WAIT,
             max_lead_ticks: 0,
             sequence_start: snowdrift::SequenceStart::Zero,
+            clock_behind: ClockBehind::Wait,
+            max_clock_lead: Duration::from_secs(3600),
+            clock_slew: SlewRate::DEFAULT,
         }
     }
 }

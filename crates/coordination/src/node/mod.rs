@@ -47,7 +47,7 @@ use crate::etcd::reset::StoreMemory;
 use crate::floor::FloorSource;
 use crate::identity::HolderIdentity;
 use crate::seam::{ClaimContext, Coordinator, SlotHolder};
-use crate::status::{NodePhase, NodeStatus};
+use crate::status::{ClockAdvance, NodePhase, NodeStatus};
 use crate::window::WindowConfig;
 use keeper::Keeper;
 use start::{start_generator, Started};
@@ -281,6 +281,12 @@ impl<C: Coordinator> Node<C> {
         );
         let clock_tick = generator.clock_tick();
         let ceiling = generator.ceiling();
+        let clock_advance = generator.clock().slew_status().map(|slew| ClockAdvance {
+            initial_lead_ms: slew.initial_lead_ms,
+            lead_ms: slew.lead_ms,
+            slew_percent: slew.rate.percent(),
+            converges_at_unix_ms: slew.converged_at_unix_ms,
+        });
         NodeStatus {
             backend: self.shared.backend,
             slot_location: tracked.location,
@@ -293,6 +299,8 @@ impl<C: Coordinator> Node<C> {
             clock_tick,
             next_tick: generator.next_tick(),
             clock_lag_ms: generator.clock_lag().as_millis() as u64,
+            clock_lead_ms: clock_advance.as_ref().map_or(0, |advance| advance.lead_ms),
+            clock_advance,
             headroom_ticks: ceiling.map_or(-(clock_tick as i64), |c| c as i64 - clock_tick as i64),
             fenced: generator.is_fenced(),
             ready: readiness.is_ok(),
