@@ -258,7 +258,13 @@ impl App {
         let headroom = generator
             .ceiling()
             .map_or(-(tick as f64), |c| c as f64 - tick as f64);
+        let advance = generator
+            .clock()
+            .slew_status()
+            .filter(|slew| slew.lead_ms > 0);
         m::publish(&m::Gauges {
+            clock_advance_lead_seconds: advance.map_or(0.0, |slew| slew.lead_ms as f64 / 1000.0),
+            clock_advance_slew_ratio: advance.map_or(0.0, |slew| slew.rate.percent() / 100.0),
             clock_lead_seconds: next_tick.saturating_sub(tick.saturating_add(1)) as f64 * unit_secs,
             ceiling_headroom_seconds: headroom * unit_secs,
             exhaustion_waits: self.exhaustion_waits(),

@@ -45,6 +45,10 @@ pub const CLOCK_FORWARD: &str = "snowdrift_clock_forward_steps_total";
 pub const CLOCK_OFFSET: &str = "snowdrift_clock_wall_offset_seconds";
 /// How far the generator's state runs ahead of its clock (borrowed time).
 pub const CLOCK_LEAD: &str = "snowdrift_clock_lead_seconds";
+/// How far an advanced ID clock (`--clock-behind advance`) leads the wall clock.
+pub const CLOCK_ADVANCE_LEAD: &str = "snowdrift_clock_advance_lead_seconds";
+/// How much slower than real time the advanced ID clock runs while it leads (0 otherwise).
+pub const CLOCK_ADVANCE_SLEW: &str = "snowdrift_clock_advance_slew_ratio";
 /// Time left in the persisted window.
 pub const CEILING_HEADROOM: &str = "snowdrift_ceiling_headroom_seconds";
 /// 1 while the node may issue IDs.
@@ -133,6 +137,15 @@ fn describe() {
         CLOCK_LEAD,
         Unit::Seconds,
         "how far issued IDs run ahead of the clock"
+    );
+    describe_gauge!(
+        CLOCK_ADVANCE_LEAD,
+        Unit::Seconds,
+        "how far the ID clock leads the wall clock after a start behind the mark (--clock-behind advance)"
+    );
+    describe_gauge!(
+        CLOCK_ADVANCE_SLEW,
+        "how much slower than real time the ID clock runs while it leads (0.01: 1%; 0 when it does not lead)"
     );
     describe_gauge!(
         CEILING_HEADROOM,
@@ -288,6 +301,10 @@ pub fn http_request(route: usize, status: u16, elapsed: Duration) {
 pub struct Gauges {
     /// How far issued IDs run ahead of the clock, in seconds.
     pub clock_lead_seconds: f64,
+    /// How far an advanced ID clock leads the wall clock, in seconds (0 normally).
+    pub clock_advance_lead_seconds: f64,
+    /// Its slew while it leads, as a ratio (0 when it does not lead).
+    pub clock_advance_slew_ratio: f64,
     /// Time left in the persisted window, in seconds.
     pub ceiling_headroom_seconds: f64,
     /// The generator's exhaustion waits so far.
@@ -303,6 +320,8 @@ pub struct Gauges {
 /// Publishes [`Gauges`].
 pub fn publish(gauges: &Gauges) {
     gauge!(CLOCK_LEAD).set(gauges.clock_lead_seconds);
+    gauge!(CLOCK_ADVANCE_LEAD).set(gauges.clock_advance_lead_seconds);
+    gauge!(CLOCK_ADVANCE_SLEW).set(gauges.clock_advance_slew_ratio);
     gauge!(CEILING_HEADROOM).set(gauges.ceiling_headroom_seconds);
     counter!(EXHAUSTION_WAITS).absolute(gauges.exhaustion_waits);
     counter!(CLOCK_BACKWARD).absolute(gauges.clock.backward_steps);

@@ -39,6 +39,8 @@ impl<C: Coordinator> Keeper<C> {
         let Keeper { shared, config, .. } = &self;
         let window_ticks = config.window.window_ticks(config.layout.unit_ms());
         let max_tick = config.layout.max_tick();
+        // The generator whose advanced clock was last seen still leading (its address only).
+        let mut leading: Option<usize> = None;
         loop {
             tokio::select! {
                 _ = stopped.changed() => return Some(holder),
@@ -52,6 +54,7 @@ impl<C: Coordinator> Keeper<C> {
                 .fence_deadline()
                 .is_some_and(|deadline| Instant::now() >= deadline);
             let generator = shared.generator.load_full();
+            log_slew_convergence(&generator, &mut leading);
             let ceiling = generator.ceiling();
             let step = keeper_step(
                 overdue,
@@ -194,5 +197,25 @@ impl<C: Coordinator> Keeper<C> {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .get(&slot)
             .copied()
+    }
+}
+
+/// Logs once when an advanced ID clock (`--clock-behind advance`) meets the wall clock.
+/// `leading` remembers the generator last seen leading, by address, so a reclaim's new
+/// generator is judged on its own.
+fn log_slew_convergence(generator: &Arc<snowdrift::IdGenerator>, leading: &mut Option<usize>) {
+    let Some(slew) = generator.clock().slew_status() else {
+        return;
+    };
+    let me = Arc::as_ptr(generator) as usize;
+    if slew.lead_ms > 0 {
+        *leading = Some(me);
+    } else if *leading == Some(me) {
+        *leading = None;
+        tracing::info!(
+            initial_lead_ms = slew.initial_lead_ms,
+            slew_percent = slew.rate.percent(),
+            "the advanced ID clock has met the wall clock; it follows the wall clock from now on"
+        );
     }
 }

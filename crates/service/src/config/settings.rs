@@ -16,6 +16,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use snowdrift::clock::SlewRate;
 use snowdrift::{IdGenerator, Layout, SequenceStart};
 use snowdrift_coordination::{
     Backend, EtcdAuth, EtcdOptions, EtcdTls, LocalOptions, NodeConfig, WindowConfig,
@@ -25,7 +26,7 @@ use crate::listeners::Protocol;
 use crate::tls::TlsFiles;
 
 use super::values::{
-    self, ClockSkewPolicy, CoordinatorKind, LayoutChoice, LogFormat, MachineChoice,
+    self, ClockBehind, ClockSkewPolicy, CoordinatorKind, LayoutChoice, LogFormat, MachineChoice,
 };
 
 /// The default `--max-batch` where the layout's reservation holds more
@@ -133,6 +134,24 @@ pub struct ServeConfig {
     #[arg(long, value_name = "MODE", value_parser = values::choice::<SequenceStart>())]
     #[serde(with = "values::named")]
     pub sequence_start: SequenceStart,
+    /// What a start-up behind the slot's persisted mark does: `wait` for the clock (at most
+    /// --startup-max-wait), or `advance`: start at once above the mark on an ID clock that runs
+    /// --clock-slew slower than real time until the wall clock meets it.
+    #[arg(long, value_name = "POLICY", value_parser = values::choice::<ClockBehind>())]
+    #[serde(with = "values::named")]
+    pub clock_behind: ClockBehind,
+
+    /// The most `--clock-behind advance` may lead the wall clock: a clock further behind the
+    /// mark is refused.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    #[serde(with = "humantime_serde")]
+    pub max_clock_lead: Duration,
+
+    /// How much slower than real time an advanced ID clock runs until it meets the wall
+    /// clock, in percent above 0 and below 100 (`1%`: an hour's lead is gone in 100 hours).
+    #[arg(long, value_name = "PERCENT", value_parser = values::parse_slew)]
+    #[serde(with = "values::slew")]
+    pub clock_slew: SlewRate,
 
     /// The node's certificate chain (PEM, leaf first). With `--tls-key`, every listener not
     /// named by `--plaintext` speaks TLS only. SIGHUP reloads it.
@@ -223,6 +242,9 @@ impl Default for ServeConfig {
             startup_max_wait: window.startup_max_wait,
             max_lead_ticks: window.max_lead_ticks,
             sequence_start: window.sequence_start,
+            clock_behind: window.clock_behind,
+            max_clock_lead: window.max_clock_lead,
+            clock_slew: window.clock_slew,
             tls_cert: None,
             tls_key: None,
             tls_client_ca: None,
@@ -271,6 +293,9 @@ impl ServeConfig {
             startup_max_wait: self.startup_max_wait,
             max_lead_ticks: self.max_lead_ticks,
             sequence_start: self.sequence_start,
+            clock_behind: self.clock_behind,
+            max_clock_lead: self.max_clock_lead,
+            clock_slew: self.clock_slew,
             ..WindowConfig::default()
         }
     }

@@ -12,8 +12,9 @@ use std::str::FromStr;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
+use snowdrift::clock::SlewRate;
 use snowdrift::{Encoding, Layout, LayoutSpec, Preset, SequenceStart};
-pub use snowdrift_coordination::{ClockSkewPolicy, MachineChoice};
+pub use snowdrift_coordination::{ClockBehind, ClockSkewPolicy, MachineChoice};
 
 /// Where worker slots and high-water marks are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -78,6 +79,55 @@ impl Named for ClockSkewPolicy {
     }
     fn name(self) -> &'static str {
         ClockSkewPolicy::name(self)
+    }
+}
+
+impl Named for ClockBehind {
+    fn all() -> &'static [Self] {
+        &ClockBehind::ALL
+    }
+    fn name(self) -> &'static str {
+        ClockBehind::name(self)
+    }
+}
+
+/// Parses a slew rate in percent: `1`, `1%`, `0.5%`, above 0 and below 100, to a millionth.
+pub fn parse_slew(text: &str) -> Result<SlewRate, String> {
+    let number = text.trim().trim_end_matches('%').trim();
+    let percent: f64 = number
+        .parse()
+        .map_err(|_| format!("expected a percentage such as 1%, got {:?}", text.trim()))?;
+    let ppm = (percent * 10_000.0).round();
+    let rate = (ppm.is_finite() && ppm >= 1.0 && ppm < 1_000_000.0)
+        .then(|| SlewRate::from_ppm(ppm as u32))
+        .flatten();
+    rate.ok_or_else(|| {
+        format!("must be above 0% and below 100% (the ID clock must move, and catch up), got {percent}%")
+    })
+}
+
+/// serde for a slew rate: written as `"1%"`, read as a string or a number of percent.
+pub mod slew {
+    use super::*;
+
+    /// Writes the rate as a percentage string.
+    pub fn serialize<S: Serializer>(rate: &SlewRate, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&format!("{}%", rate.percent()))
+    }
+
+    /// Reads `"1%"`, `"1"` or `1`.
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<SlewRate, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Text {
+            Number(f64),
+            Text(String),
+        }
+        let text = match Text::deserialize(deserializer)? {
+            Text::Number(number) => number.to_string(),
+            Text::Text(text) => text,
+        };
+        parse_slew(&text).map_err(de::Error::custom)
     }
 }
 
