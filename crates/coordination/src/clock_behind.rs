@@ -104,13 +104,28 @@ mod tests {
 
     #[test]
     fn advance_leads_within_the_bound_and_refuses_beyond_naming_both_settings() {
-        let start = decide(S(3600), ClockBehind::Advance, S(5), S(3600), FloorSource::Mark);
+        let start = decide(
+            S(3600),
+            ClockBehind::Advance,
+            S(5),
+            S(3600),
+            FloorSource::Mark,
+        );
         assert_eq!(start.unwrap(), StartClock::Advance(S(3600)));
-        let refused = decide(S(7200), ClockBehind::Advance, S(5), S(3600), FloorSource::Mark)
-            .unwrap_err()
-            .to_string();
+        let refused = decide(
+            S(7200),
+            ClockBehind::Advance,
+            S(5),
+            S(3600),
+            FloorSource::Mark,
+        )
+        .unwrap_err()
+        .to_string();
         for needle in ["--max-clock-lead", "--clock-behind advance", "2h", "1h"] {
-            assert!(refused.contains(needle), "{needle:?} missing from: {refused}");
+            assert!(
+                refused.contains(needle),
+                "{needle:?} missing from: {refused}"
+            );
         }
     }
 }

@@ -66,7 +66,11 @@ async fn an_hour_behind_the_mark_starts_at_once_and_keeps_its_window_on_the_id_c
         .await
         .unwrap();
     // At once: well under the 5 s start-up wait that `wait` would refuse after.
-    assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
     let status = node.status();
     let advance = status.clock_advance.clone().expect("an advanced ID clock");
     assert!(advance.initial_lead_ms <= 3_600_001 && advance.initial_lead_ms > 3_590_000);
@@ -84,11 +88,20 @@ async fn an_hour_behind_the_mark_starts_at_once_and_keeps_its_window_on_the_id_c
         assert!(id.as_u64() > last, "not strictly increasing");
         last = id.as_u64();
         // The lead bound: no ID leads the wall clock by more than the initial gap.
-        assert!(tick <= wall_tick() + advance.initial_lead_ms + 1, "lead over the bound");
-        assert!(read_mark(dir.path()) >= tick, "an ID above the durable mark");
+        assert!(
+            tick <= wall_tick() + advance.initial_lead_ms + 1,
+            "lead over the bound"
+        );
+        assert!(
+            read_mark(dir.path()) >= tick,
+            "an ID above the durable mark"
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    assert!(tick_of(snowdrift::Id::from(last)) > mark + 600, "the window moved on");
+    assert!(
+        tick_of(snowdrift::Id::from(last)) > mark + 600,
+        "the window moved on"
+    );
     node.shutdown().await.unwrap();
 }
 
@@ -117,11 +130,19 @@ async fn the_advanced_clock_slews_back_to_the_wall_clock() {
     // Not before the rate allows: the lead shrinks by 0.9 ms per ms, so no sooner than
     // initial / 0.9 after the start (less the few ms the start-up itself took).
     let least = Duration::from_millis(initial * 10 / 9).saturating_sub(Duration::from_millis(50));
-    assert!(start.elapsed() >= least, "converged after {:?}", start.elapsed());
+    assert!(
+        start.elapsed() >= least,
+        "converged after {:?}",
+        start.elapsed()
+    );
     // Converged: IDs track the wall clock again.
     tokio::time::sleep(Duration::from_millis(50)).await;
     let tick = tick_of(node.generator().next_id().unwrap());
-    assert!(tick.abs_diff(wall_tick()) <= 5, "tick {tick}, wall {}", wall_tick());
+    assert!(
+        tick.abs_diff(wall_tick()) <= 5,
+        "tick {tick}, wall {}",
+        wall_tick()
+    );
     node.shutdown().await.unwrap();
 }
 
@@ -136,10 +157,17 @@ async fn a_gap_over_the_max_clock_lead_is_refused_naming_both_settings() {
     assert!(matches!(err, CoordError::ClockLeadTooLarge { .. }), "{err}");
     assert_eq!(err.code(), "clock_behind");
     let message = err.to_string();
-    for needle in ["--max-clock-lead (1h)", "--clock-behind", "behind the high-water mark"] {
+    for needle in [
+        "--max-clock-lead (1h)",
+        "--clock-behind",
+        "behind the high-water mark",
+    ] {
         assert!(message.contains(needle), "{needle:?} missing: {message}");
     }
-    assert!(started.elapsed() < Duration::from_secs(4), "refused up front");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "refused up front"
+    );
     // Nothing was written: the mark is as it was.
     assert!(read_mark(dir.path()) > wall_tick() + 7_000_000);
 }

@@ -246,6 +246,30 @@ async fn put_mark(etcd: &EtcdServer, cluster: &str, machine: u64, tick: u64) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_takes_a_free_slot_whose_mark_the_clock_passed_rather_than_wait() {
+    bounded(LIMIT, async {
+        let etcd = EtcdServer::start().await.unwrap();
+        let options = options(&etcd.endpoint(), "prefer", 0);
+        // Slot 0, the lowest free one, has a mark an hour ahead of this clock (its last
+        // holder's clock ran fast); slot 1 is free with no mark.
+        let far = tick_now() + 3_600_000;
+        put_mark(&etcd, "prefer", 0, far).await;
+        let node = start(&options).await;
+        let status = node.status();
+        assert_eq!(status.machine, 1, "took the slot whose mark the clock passed");
+        assert!(status.floor_tick < tick_now(), "no wait, no advance: {status:?}");
+        assert!(status.clock_advance.is_none());
+        let id = node.generator().next_id().unwrap();
+        assert!(tick(id) < far);
+        // Slot 0 is left alone, its mark as it was.
+        let client = client(&etcd.endpoint()).await;
+        assert_eq!(mark(&client, "prefer", 0, 0).await, Some(far));
+        node.shutdown().await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_clock_an_hour_behind_the_mark_fails_clearly_and_frees_the_slot() {
     bounded(LIMIT, async {
         let etcd = EtcdServer::start().await.unwrap();

@@ -71,8 +71,14 @@ fn now_ms() -> u64 {
 /// Every ID of `later` is above every ID of `earlier`, strictly increasing, and none repeats.
 fn assert_no_repeat(earlier: &[u64], later: &[u64]) {
     let highest = earlier.iter().max().unwrap();
-    assert!(later.iter().all(|id| id > highest), "an ID at or below the first run's");
-    assert!(later.windows(2).all(|w| w[0] < w[1]), "not strictly increasing");
+    assert!(
+        later.iter().all(|id| id > highest),
+        "an ID at or below the first run's"
+    );
+    assert!(
+        later.windows(2).all(|w| w[0] < w[1]),
+        "not strictly increasing"
+    );
     let all: HashSet<u64> = earlier.iter().chain(later).copied().collect();
     assert_eq!(all.len(), earlier.len() + later.len(), "a repeated ID");
 }
@@ -89,12 +95,12 @@ fn advance_of(url: &str) -> (u64, u64) {
 
 fn refused(builder: ServerBuilder) -> String {
     let started = Instant::now();
-    let failed = builder
-        .try_start()
-        .err()
-        .expect("start-up must be refused");
+    let failed = builder.try_start().err().expect("start-up must be refused");
     assert_ne!(failed.code(), 0);
-    assert!(started.elapsed() < Duration::from_secs(15), "refused up front");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "refused up front"
+    );
     failed.stderr
 }
 
@@ -109,13 +115,19 @@ fn advance_10s_behind_starts_at_once_leads_within_the_gap_and_converges() {
         .start();
     let info_url = server.url("/v1/info");
     let (initial, _) = advance_of(&info_url);
-    assert!((9_000..=10_500).contains(&initial), "initial lead {initial} ms");
+    assert!(
+        (9_000..=10_500).contains(&initial),
+        "initial lead {initial} ms"
+    );
     assert!(
         started.elapsed() < Duration::from_secs(8),
         "did not start at once"
     );
     let metrics = get(&server.url("/metrics")).2;
-    assert!(metrics.contains("snowdrift_clock_advance_slew_ratio 0.95"), "{metrics}");
+    assert!(
+        metrics.contains("snowdrift_clock_advance_slew_ratio 0.95"),
+        "{metrics}"
+    );
     assert!(metrics.contains("snowdrift_clock_advance_lead_seconds"));
 
     let mut second = Vec::new();
@@ -133,21 +145,33 @@ fn advance_10s_behind_starts_at_once_leads_within_the_gap_and_converges() {
         if advance_of(&info_url).1 == 0 {
             break started.elapsed();
         }
-        assert!(started.elapsed() < Duration::from_secs(20), "never converged");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "never converged"
+        );
         std::thread::sleep(Duration::from_millis(100));
     };
     // Not sooner than the rate allows (less the start-up, which the clock already slewed in).
     let least = Duration::from_millis(initial * 100 / 95);
-    assert!(converged + Duration::from_millis(500) >= least, "converged after {converged:?}");
+    assert!(
+        converged + Duration::from_millis(500) >= least,
+        "converged after {converged:?}"
+    );
     // From then on the IDs follow the (faked) wall clock.
     std::thread::sleep(Duration::from_millis(100));
     let ids = fetch(&server.url("/v1/ids?count=10"));
     let lag = (now_ms() - 10_000).abs_diff(unix_ms(ids[0]));
-    assert!(lag < 1_000, "{lag} ms from the faked wall clock after converging");
+    assert!(
+        lag < 1_000,
+        "{lag} ms from the faked wall clock after converging"
+    );
     second.extend(ids);
     assert_no_repeat(&first, &second);
     let log = server.stderr();
-    assert!(log.contains("--clock-behind advance") && log.contains("lead_ms"), "{log}");
+    assert!(
+        log.contains("--clock-behind advance") && log.contains("lead_ms"),
+        "{log}"
+    );
     assert!(log.contains("has met the wall clock"), "{log}");
 }
 
@@ -160,7 +184,10 @@ fn advance_an_hour_behind_starts_at_once_within_the_default_bound() {
         .start();
     let info_url = server.url("/v1/info");
     let (initial, lead) = advance_of(&info_url);
-    assert!((3_590_000..=3_600_000).contains(&initial), "initial lead {initial}");
+    assert!(
+        (3_590_000..=3_600_000).contains(&initial),
+        "initial lead {initial}"
+    );
     assert!(lead <= initial);
     let (_, info) = get_json(&info_url);
     assert_eq!(info["coordination"]["clock_advance"]["slew_percent"], 1.0);
@@ -168,12 +195,17 @@ fn advance_an_hour_behind_starts_at_once_within_the_default_bound() {
     for _ in 0..5 {
         let ids = fetch(&server.url("/v1/ids?count=100"));
         let wall_after = now_ms() - 3_600_000;
-        assert!(ids.iter().all(|id| unix_ms(*id) <= wall_after + initial + 1));
+        assert!(ids
+            .iter()
+            .all(|id| unix_ms(*id) <= wall_after + initial + 1));
         second.extend(ids);
     }
     assert_no_repeat(&first, &second);
     let metrics = get(&server.url("/metrics")).2;
-    assert!(metrics.contains("snowdrift_clock_advance_slew_ratio 0.01"), "{metrics}");
+    assert!(
+        metrics.contains("snowdrift_clock_advance_slew_ratio 0.01"),
+        "{metrics}"
+    );
 }
 
 #[test]
@@ -181,7 +213,11 @@ fn advance_two_hours_behind_is_refused_naming_both_settings_unless_the_bound_all
     let dir = tempfile::tempdir().unwrap();
     let first = first_run(dir.path());
     let stderr = refused(behind(dir.path(), 7_200).args(["--clock-behind", "advance"]));
-    for needle in ["--max-clock-lead (1h)", "--clock-behind", "behind the high-water mark"] {
+    for needle in [
+        "--max-clock-lead (1h)",
+        "--clock-behind",
+        "behind the high-water mark",
+    ] {
         assert!(stderr.contains(needle), "{needle:?} missing: {stderr}");
     }
     // With a bound above the gap it starts, and still repeats nothing.
@@ -189,7 +225,10 @@ fn advance_two_hours_behind_is_refused_naming_both_settings_unless_the_bound_all
         .args(["--clock-behind", "advance", "--max-clock-lead", "3h"])
         .start();
     let (initial, _) = advance_of(&server.url("/v1/info"));
-    assert!((7_190_000..=7_200_000).contains(&initial), "initial lead {initial}");
+    assert!(
+        (7_190_000..=7_200_000).contains(&initial),
+        "initial lead {initial}"
+    );
     let second = fetch(&server.url("/v1/ids?count=100"));
     assert_no_repeat(&first, &second);
 }

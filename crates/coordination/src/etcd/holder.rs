@@ -104,6 +104,8 @@ impl EtcdHolder {
             lease.id(),
             &me,
             &cluster.slots,
+            &cluster.marks,
+            layout.tick_of_unix_ms(unix_ms_now()).unwrap_or(0),
         )
         .await
         .and_then(|claimed| {

@@ -488,8 +488,16 @@ mod tests {
         // Converged: it is the wall clock again (the ticker's millisecond granularity aside).
         std::thread::sleep(Duration::from_millis(20));
         let wall_ms = wall_unix_us() / 1000;
-        assert!(clock.now_ms().abs_diff(wall_ms) <= 5, "{} vs {wall_ms}", clock.now_ms());
-        assert_eq!(clock.events().backward_steps, 0, "the lead is not a wall-clock step");
+        assert!(
+            clock.now_ms().abs_diff(wall_ms) <= 5,
+            "{} vs {wall_ms}",
+            clock.now_ms()
+        );
+        assert_eq!(
+            clock.events().backward_steps,
+            0,
+            "the lead is not a wall-clock step"
+        );
     }
 
     #[test]
