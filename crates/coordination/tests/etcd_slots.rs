@@ -256,8 +256,14 @@ async fn auto_takes_a_free_slot_whose_mark_the_clock_passed_rather_than_wait() {
         put_mark(&etcd, "prefer", 0, far).await;
         let node = start(&options).await;
         let status = node.status();
-        assert_eq!(status.machine, 1, "took the slot whose mark the clock passed");
-        assert!(status.floor_tick < tick_now(), "no wait, no advance: {status:?}");
+        assert_eq!(
+            status.machine, 1,
+            "took the slot whose mark the clock passed"
+        );
+        assert!(
+            status.floor_tick < tick_now(),
+            "no wait, no advance: {status:?}"
+        );
         assert!(status.clock_advance.is_none());
         let id = node.generator().next_id().unwrap();
         assert!(tick(id) < far);

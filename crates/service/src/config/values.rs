@@ -98,7 +98,7 @@ pub fn parse_slew(text: &str) -> Result<SlewRate, String> {
         .parse()
         .map_err(|_| format!("expected a percentage such as 1%, got {:?}", text.trim()))?;
     let ppm = (percent * 10_000.0).round();
-    let rate = (ppm.is_finite() && ppm >= 1.0 && ppm < 1_000_000.0)
+    let rate = (ppm.is_finite() && (1.0..1_000_000.0).contains(&ppm))
         .then(|| SlewRate::from_ppm(ppm as u32))
         .flatten();
     rate.ok_or_else(|| {
