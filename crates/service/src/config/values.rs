@@ -450,6 +450,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn slew_rates_are_percentages_above_zero_and_below_a_hundred() {
+        assert_eq!(parse_slew("1%").unwrap(), SlewRate::DEFAULT);
+        assert_eq!(parse_slew(" 1 ").unwrap(), SlewRate::DEFAULT);
+        assert_eq!(parse_slew("0.5%").unwrap().ppm(), 5_000);
+        assert_eq!(parse_slew("99.9999").unwrap().ppm(), 999_999);
+        for bad in ["0", "0%", "100%", "150", "-1", "fast", "NaN", "0.00001"] {
+            let err = parse_slew(bad).unwrap_err();
+            assert!(
+                err.contains("0%") || err.contains("percentage"),
+                "{bad}: {err}"
+            );
+        }
+    }
+
+    #[test]
     fn addresses_accept_ip_port_and_localhost() {
         assert_eq!(
             parse_addr("127.0.0.1:0").unwrap(),
