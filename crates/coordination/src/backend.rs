@@ -130,6 +130,16 @@ impl SlotHolder for Holder {
         }
     }
 
+    /// The claim-time bound (etcd; the local backend's state directory is not restored under
+    /// a running node).
+    fn claim_time(&self) -> Option<Genesis> {
+        match &self.0 {
+            Inner::Local(_) => None,
+            #[cfg(feature = "etcd")]
+            Inner::Etcd(h) => Some(h.claim_time()),
+        }
+    }
+
     /// `(incarnation, created_unix_ms)` of the cluster record joined (etcd, current records).
     fn record(&self) -> Option<(String, u64)> {
         match &self.0 {

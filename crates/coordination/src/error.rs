@@ -209,6 +209,14 @@ fn clock_behind(behind: Duration, max_wait: Duration, floor: FloorSource) -> Str
              means this host's clock is behind the creator's by more than --max-clock-skew: \
              check NTP",
         ),
+        FloorSource::ClaimTime => (
+            "the claim-time floor",
+            "Every claim of an etcd slot waits until no holder can still be issuing a tick \
+             it persisted before the claim, even in a history a restored backup of etcd lost: \
+             this clock at the claim plus the window and the allowed clock skew (--window, \
+             --max-clock-skew). Waiting longer than that means this host's clock stepped back \
+             during the claim: check NTP",
+        ),
         FloorSource::Memory => (
             "the highest ceiling this process held on this slot",
             "This process held the slot before and its window (--window) has not passed yet; \
@@ -282,5 +290,12 @@ mod tests {
             );
         }
         assert!(behind(FloorSource::Memory).contains("this process held"));
+        let claim_time = behind(FloorSource::ClaimTime);
+        for needle in ["claim-time floor", "restored backup", "--max-clock-skew"] {
+            assert!(
+                claim_time.contains(needle),
+                "{needle:?} missing from: {claim_time}"
+            );
+        }
     }
 }

@@ -11,11 +11,19 @@
 //!   record was created, so the ceiling is at most the creator's clock at creation plus the
 //!   allowed clock skew plus the window (`docs/PROTOCOL.md`, "When etcd loses its data");
 //! - **this node's own memory** of the highest ceiling it ever held on the slot, whatever the
-//!   store says now.
+//!   store says now;
+//! - **the claim-time bound** (etcd): the genesis argument applied at the claim itself. Every
+//!   ceiling any holder ever persisted was written before this claim, as its clock then plus
+//!   its window, so it is at most `tick(now + skew) + window_ticks(window)` by this node's
+//!   clock read after the claim. That holds whatever the store has lost or rolled back, also a
+//!   restore this node cannot notice (`docs/PROTOCOL.md`, "Restores nobody can notice"); its
+//!   price is a wait of the skew plus the window at every claim.
 //!
 //! ```
 //! use snowdrift::Layout;
-//! use snowdrift_coordination::floor::{claim_floor, FloorInputs, FloorSource, Genesis};
+//! use snowdrift_coordination::floor::{
+//!     claim_floor, claim_time_bound, FloorInputs, FloorSource, Genesis,
+//! };
 //!
 //! let layout = Layout::default();
 //! // A record created at the epoch + 10 s, for windows up to 2 s and clocks within 2 s.
@@ -24,10 +32,23 @@
 //!     stored_mark: None, // the slot has no mark: the store is new, or lost its data
 //!     genesis: Some(genesis),
 //!     remembered_ceiling: None,
+//!     claim_time: None,
 //!     layout: &layout,
 //! })?;
 //! assert_eq!(floor.source, FloorSource::Genesis);
 //! assert_eq!(floor.tick, 14_001); // above 10 s + 2 s skew + a 2 s window, in 1 ms ticks
+//!
+//! // The same claim made 30 s after the record's creation, by a clock that reads 40 s: the
+//! // claim-time bound lies above anything any holder can have persisted before the claim.
+//! let claim_time = claim_time_bound(layout.epoch_ms() + 40_000, Some(genesis), 2_000, 2_000);
+//! let floor = claim_floor(&FloorInputs {
+//!     stored_mark: Some(35_000),
+//!     genesis: Some(genesis),
+//!     remembered_ceiling: None,
+//!     claim_time: Some(claim_time),
+//!     layout: &layout,
+//! })?;
+//! assert_eq!((floor.tick, floor.source), (44_001, FloorSource::ClaimTime));
 //! # Ok::<(), snowdrift_coordination::floor::FloorError>(())
 //! ```
 
@@ -71,6 +92,25 @@ impl Genesis {
     }
 }
 
+/// The claim-time bound of a claim whose answer came at `claimed_unix_ms` by this node's clock:
+/// a genesis bound "created" at the claim, with the largest window and skew this node knows of
+/// (its own, and the record's and remembered ones in `genesis`), since a holder of a history
+/// the store lost may have used any window the record allowed.
+pub fn claim_time_bound(
+    claimed_unix_ms: u64,
+    genesis: Option<Genesis>,
+    window_ms: u64,
+    max_clock_skew_ms: u64,
+) -> Genesis {
+    Genesis {
+        created_unix_ms: claimed_unix_ms,
+        window_ms: genesis.map_or(window_ms, |g| g.window_ms.max(window_ms)),
+        max_clock_skew_ms: genesis.map_or(max_clock_skew_ms, |g| {
+            g.max_clock_skew_ms.max(max_clock_skew_ms)
+        }),
+    }
+}
+
 /// The window in ticks, at least one: the same rounding the window keeper uses when it
 /// persists `clock + window`, so a bound computed here covers every mark a keeper writes.
 pub fn window_ticks(window_ms: u64, unit_ms: u64) -> u64 {
@@ -92,6 +132,9 @@ pub struct FloorInputs<'a> {
     pub genesis: Option<Genesis>,
     /// The highest ceiling this node ever held on the slot, if it held it before.
     pub remembered_ceiling: Option<u64>,
+    /// The claim-time bound ([`claim_time_bound`]), for backends whose store can be rolled
+    /// back under the node (etcd).
+    pub claim_time: Option<Genesis>,
     /// The ID space's layout.
     pub layout: &'a Layout,
 }
@@ -109,6 +152,9 @@ pub enum FloorSource {
     Genesis,
     /// This node's own memory of a ceiling it held on the slot.
     Memory,
+    /// The claim-time bound: above anything any holder can have persisted before this claim,
+    /// whatever the store lost (etcd).
+    ClaimTime,
 }
 
 /// The floor of a new holding and why it lies where it does.
@@ -120,19 +166,25 @@ pub struct Floor {
     pub source: FloorSource,
     /// The genesis bound that applied, for the wait it may cost.
     pub genesis: Option<Genesis>,
+    /// The claim-time bound that applied, likewise.
+    pub claim_time: Option<Genesis>,
 }
 
 impl Floor {
     /// How long start-up may wait for the clock to reach the floor. `startup_max_wait`, or for
-    /// a genesis floor the wait its own argument implies (window + 2 × skew), when longer: a
-    /// node whose clock is within the skew always starts right after a cluster record is
-    /// created, and one that would wait longer has a clock outside the skew.
+    /// a genesis or claim-time floor the wait its own argument implies (window + 2 × skew),
+    /// when longer: a node whose clock is within the skew always starts right after a cluster
+    /// record is created (or right after its claim: window + skew), and one that would wait
+    /// longer has a clock outside the skew.
     pub fn max_wait(&self, startup_max_wait: Duration, layout: &Layout) -> Duration {
-        match (self.source, self.genesis) {
-            (FloorSource::Genesis, Some(genesis)) => {
-                startup_max_wait.max(genesis.longest_wait(layout))
-            }
-            _ => startup_max_wait,
+        let bound = match self.source {
+            FloorSource::Genesis => self.genesis,
+            FloorSource::ClaimTime => self.claim_time,
+            _ => None,
+        };
+        match bound {
+            Some(bound) => startup_max_wait.max(bound.longest_wait(layout)),
+            None => startup_max_wait,
         }
     }
 }
@@ -161,9 +213,9 @@ pub enum FloorError {
     },
 }
 
-/// The floor: one above the highest of the stored mark, the genesis bound and the remembered
-/// ceiling; the layout's first tick when none applies. Ties go to the first of mark, genesis,
-/// memory. A stored mark beyond the layout's last tick is refused as corrupt (checked
+/// The floor: one above the highest of the stored mark, the genesis bound, the remembered
+/// ceiling and the claim-time bound; the layout's first tick when none applies. Ties go to the
+/// first of mark, genesis, memory, claim time. A stored mark beyond the layout's last tick is refused as corrupt (checked
 /// arithmetic throughout: nothing wraps).
 pub fn claim_floor(inputs: &FloorInputs<'_>) -> Result<Floor, FloorError> {
     let max_tick = inputs.layout.max_tick();
@@ -179,11 +231,18 @@ pub fn claim_floor(inputs: &FloorInputs<'_>) -> Result<Floor, FloorError> {
                 .map(|g| g.last_earlier_ceiling(inputs.layout)),
         ),
         (FloorSource::Memory, inputs.remembered_ceiling),
+        (
+            FloorSource::ClaimTime,
+            inputs
+                .claim_time
+                .map(|c| c.last_earlier_ceiling(inputs.layout)),
+        ),
     ];
     let mut floor = Floor {
         tick: 0,
         source: FloorSource::Fresh,
         genesis: inputs.genesis,
+        claim_time: inputs.claim_time,
     };
     for (source, bound) in candidates {
         let Some(bound) = bound else { continue };
@@ -215,6 +274,7 @@ mod tests {
             stored_mark: mark,
             genesis,
             remembered_ceiling: memory,
+            claim_time: None,
             layout,
         }
     }

@@ -46,6 +46,7 @@ fn check_floor(mark: u64) {
         stored_mark: Some(mark),
         genesis: None,
         remembered_ceiling: None,
+        claim_time: None,
         layout: &layout,
     });
     match floor {

@@ -81,6 +81,10 @@ pub trait SlotHolder: Send + Sync + 'static {
     /// The cluster record's genesis bound, for backends that have one (etcd).
     fn genesis(&self) -> Option<Genesis>;
 
+    /// The claim-time bound ([`crate::floor::claim_time_bound`]), for backends whose store can
+    /// be restored from a backup under the node without it noticing (etcd).
+    fn claim_time(&self) -> Option<Genesis>;
+
     /// `(incarnation, created_unix_ms)` of the cluster record joined (etcd, current records).
     fn record(&self) -> Option<(String, u64)>;
 

@@ -29,7 +29,7 @@ use super::record::Bounds;
 use super::reset::{lock, Broken, StoreMemory};
 use super::snapshot;
 use crate::error::CoordError;
-use crate::floor::Genesis;
+use crate::floor::{claim_time_bound, Genesis};
 use crate::identity::{unix_ms_now, HolderIdentity};
 use crate::status::LeaseStatus;
 
@@ -49,6 +49,9 @@ pub(crate) struct EtcdHolder {
     /// The highest mark etcd acknowledged (or the claim read); skips needless writes and is
     /// what a clean shutdown expects to find when it lowers the mark.
     durable: Mutex<Option<u64>>,
+    /// The claim-time bound: this node's clock read once the claim was answered, with the
+    /// largest bounds it knows of.
+    claim_time: Genesis,
 }
 
 impl std::fmt::Debug for EtcdHolder {
@@ -120,6 +123,15 @@ impl EtcdHolder {
                 return Err(e);
             }
         };
+        // Read after the claim's answer, so after the claim took effect in the store: every
+        // mark any holder persisted before it lies below this clock plus the skew plus the
+        // window, whatever the store lost (`floor.rs`).
+        let claim_time = claim_time_bound(
+            unix_ms_now(),
+            joined.genesis,
+            own.window_ms,
+            own.max_clock_skew_ms,
+        );
         tracing::info!(
             cluster = %options.cluster,
             datacenter = options.datacenter,
@@ -141,7 +153,13 @@ impl EtcdHolder {
             lease,
             joined,
             memory: Arc::clone(memory),
+            claim_time,
         })
+    }
+
+    /// The claim-time bound, for the floor.
+    pub(crate) fn claim_time(&self) -> Genesis {
+        self.claim_time
     }
 
     /// The genesis bound of the cluster record joined, for the floor.

@@ -33,6 +33,7 @@ pub(super) async fn start_generator<H: SlotHolder>(
         stored_mark: holder.previous_high_water(),
         genesis: holder.genesis(),
         remembered_ceiling: remembered,
+        claim_time: holder.claim_time(),
         layout,
     })
     .map_err(|e| {

@@ -192,8 +192,8 @@ fn scenarios() -> Vec<(&'static str, Config)> {
             small(horizon, on_partition(Budget { wipes: 1, ..none() })),
         ),
         (
-            "partition, the store restored from a backup",
-            small(horizon, restore_budget()),
+            "partition, the store restored from a backup, anyone claims",
+            restored(horizon, RestoreJoins::Anyone, &[]),
         ),
         (
             "partition, two clock steps within the skew",
@@ -212,6 +212,17 @@ fn scenarios() -> Vec<(&'static str, Config)> {
                 Budget {
                     shutdowns: 1,
                     lost_acks: 1,
+                    ..none()
+                },
+            ),
+        ),
+        (
+            "a clean shutdown and an immediate restart",
+            // Long enough for the restart to wait out its claim-time floor and issue.
+            small(
+                horizon + 3,
+                Budget {
+                    shutdowns: 1,
                     ..none()
                 },
             ),
@@ -241,12 +252,12 @@ fn the_protocol_holds_for_every_interleaving_within_the_bounds() {
         "all scenarios: {states} states ({unique} unique) in {:.2?}",
         started.elapsed()
     );
-    // The runs are not vacuous: takeovers, issuing after a reset and a fast restart after a
-    // clean shutdown all happen within the bounds.
+    // The runs are not vacuous: takeovers, issuing after a reset and a restart after a clean
+    // shutdown all happen within the bounds.
     for expected in [
         "a takeover issues",
         "a node issues after the store was reset",
-        "a restart right after a clean shutdown issues within the window",
+        "a restart after a clean shutdown issues",
     ] {
         assert!(examples.contains(&expected), "never happened: {expected}");
     }
@@ -284,11 +295,30 @@ fn with(mutants: &[Mutant], config: Config) -> Config {
     }
 }
 
+/// The restore scenario with `joins` allowed to claim a restored record, and `mutants`.
+fn restored(horizon: u64, joins: RestoreJoins, mutants: &[Mutant]) -> Config {
+    Config {
+        restore_joins: joins,
+        ..with(mutants, small(horizon, restore_budget()))
+    }
+}
+
+/// The protections of the mark protocol (the genesis floor, detection, the stale read, the
+/// ceiling raised at the acknowledgement, the shutdown's fence) are each caught by the
+/// checker once the claim-time bound is gone too. With the bound, clocks within the skew make
+/// it cover everything any holder persisted before a claim, so it hides them; without it is
+/// the protocol as it stands for a clock outside the skew, which the bound does not protect.
+const NO_TIME: Mutant = Mutant::NoTimeFloor;
+
 #[test]
 fn without_the_genesis_floor_a_wipe_repeats_ids() {
-    caught(
-        "mutant NoGenesisFloor",
+    holds(
+        "mutant NoGenesisFloor (the claim-time bound covers a wipe)",
         with(&[Mutant::NoGenesisFloor], small(5, wipe_budget())),
+    );
+    caught(
+        "mutants NoGenesisFloor + NoTimeFloor",
+        with(&[Mutant::NoGenesisFloor, NO_TIME], small(5, wipe_budget())),
         REPEAT,
     );
 }
@@ -296,8 +326,12 @@ fn without_the_genesis_floor_a_wipe_repeats_ids() {
 #[test]
 fn without_reset_detection_a_restore_repeats_ids() {
     caught(
-        "mutant NoResetDetection",
-        with(&[Mutant::NoResetDetection], small(5, restore_budget())),
+        "mutants NoResetDetection + NoTimeFloor",
+        restored(
+            5,
+            RestoreJoins::Noticing,
+            &[Mutant::NoResetDetection, NO_TIME],
+        ),
         REPEAT,
     );
 }
@@ -305,8 +339,8 @@ fn without_reset_detection_a_restore_repeats_ids() {
 #[test]
 fn raising_the_ceiling_before_the_store_acknowledges_repeats_ids() {
     caught(
-        "mutant CeilingBeforeAck",
-        with(&[Mutant::CeilingBeforeAck], small(5, partition())),
+        "mutants CeilingBeforeAck + NoTimeFloor",
+        with(&[Mutant::CeilingBeforeAck, NO_TIME], small(5, partition())),
         &["no ID issued twice"],
     );
 }
@@ -317,22 +351,23 @@ fn raising_the_ceiling_before_the_store_acknowledges_repeats_ids() {
 /// against 1 s on the defaults; 1 tick against 1 here), so every acknowledged persist landed
 /// while the lease was alive, and nobody else can hold the slot then. The lease fence alone
 /// is not caught either (the ownership check stops the stale holder's writes). Without both,
-/// the checker finds the repeat.
+/// the checker finds the repeat, even with the claim-time bound (a stale holder's persists
+/// after the takeover are later than the claim, which the bound does not cover).
 #[test]
 fn the_lease_fence_and_the_ownership_check_each_suffice_and_without_both_ids_repeat() {
     holds(
         "mutant NoOwnershipCheck",
-        with(&[Mutant::NoOwnershipCheck], small(5, partition())),
+        with(&[Mutant::NoOwnershipCheck, NO_TIME], small(5, partition())),
     );
     holds(
         "mutant NoLeaseFence",
-        with(&[Mutant::NoLeaseFence], small(5, partition())),
+        with(&[Mutant::NoLeaseFence, NO_TIME], small(5, partition())),
     );
     caught(
         "mutants NoOwnershipCheck + NoLeaseFence",
         with(
             &[Mutant::NoOwnershipCheck, Mutant::NoLeaseFence],
-            small(5, partition()),
+            small(7, partition()),
         ),
         REPEAT,
     );
@@ -341,10 +376,10 @@ fn the_lease_fence_and_the_ownership_check_each_suffice_and_without_both_ids_rep
 #[test]
 fn a_floor_from_a_stale_read_repeats_ids() {
     caught(
-        "mutant StaleFloorRead",
+        "mutants StaleFloorRead + NoTimeFloor",
         // Long enough for a holder to wait out the genesis floor, persist, be cut off and
         // lose its lease, and for the other node to take over.
-        with(&[Mutant::StaleFloorRead], small(7, partition())),
+        with(&[Mutant::StaleFloorRead, NO_TIME], small(7, partition())),
         REPEAT,
     );
 }
@@ -356,8 +391,8 @@ fn lowering_the_mark_without_fencing_first_repeats_ids() {
         ..none()
     };
     caught(
-        "mutant NoShutdownFence",
-        with(&[Mutant::NoShutdownFence], small(5, budget)),
+        "mutants NoShutdownFence + NoTimeFloor",
+        with(&[Mutant::NoShutdownFence, NO_TIME], small(5, budget)),
         &["no ID issued twice"],
     );
 }
@@ -366,7 +401,8 @@ fn lowering_the_mark_without_fencing_first_repeats_ids() {
 /// its clock ran ahead by more than the window plus the skew (5 ticks against 2 + 1), then
 /// stepped back, before the store was wiped. One node, so that no
 /// other holder's overlap hides it: with the memory the protocol holds, without it the node
-/// repeats its own IDs after a wipe.
+/// repeats its own IDs after a wipe (the claim-time bound, read from the stepped-back clock,
+/// does not cover it either).
 fn own_memory_config() -> Config {
     Config {
         nodes: 1,
@@ -395,31 +431,47 @@ fn a_node_whose_clock_left_the_skew_is_kept_unique_by_its_own_memory() {
     );
 }
 
-/// The gap `docs/PROTOCOL.md` documents ("Detection for restores"): a fresh process, with no
-/// memory of the store, that joins a restored record before any node that remembers the
-/// store has replaced it takes the record's stale genesis bound and the restored mark. The
-/// checker finds the duplicate; this test keeps the documented limit honest.
+/// What used to be the documented gap (`docs/PROTOCOL.md`, "Restores nobody can notice"): a
+/// fresh process, with no memory of the store, that joins a restored record before any node
+/// that remembers the store has replaced it. The restored record's genesis bound and mark are
+/// stale; the claim-time bound is not. Without it (mutant `NoTimeFloor`) the checker finds the
+/// repeat, with leases restored as etcd restores them and with the old model's restore that
+/// dropped them.
 #[test]
-fn the_documented_gap_a_fresh_process_joining_a_restored_record_is_real() {
-    let config = Config {
-        restore_joins: RestoreJoins::Anyone,
-        // The second node has never joined: a fresh process.
-        ..small(5, restore_budget())
-    };
-    caught("a fresh process after a restore", config, REPEAT);
+fn a_fresh_process_joining_a_restored_record_starts_above_every_issued_tick() {
+    // That the protocol holds here is the base run's restore scenario (anyone may claim).
+    caught(
+        "mutant NoTimeFloor, a fresh process after a restore",
+        restored(5, RestoreJoins::Anyone, &[NO_TIME]),
+        REPEAT,
+    );
+    caught(
+        "mutants NoTimeFloor + RestoreDropsLeases, a fresh process after a restore",
+        restored(
+            5,
+            RestoreJoins::Anyone,
+            &[NO_TIME, Mutant::RestoreDropsLeases],
+        ),
+        REPEAT,
+    );
 }
 
-/// Found by this model, and wider than the documented gap: a node that *remembers* the
-/// store but saw nothing newer than the backup (it lost its slot, was cut off or idle, while
-/// another node took the slot over and raised the mark) cannot tell the restored store from
-/// the one it knew: same incarnation, no revision below its memory. It joins the restored
-/// record as it is, starts above the restored mark, and repeats the ticks the other node
-/// issued after the backup. Not fixed here (see `docs/PROTOCOL.md`, "The model").
+/// Found by this model: a node that *remembers* the store but saw nothing newer than the
+/// backup (it lost its slot, was cut off or idle, while another node took the slot over and
+/// raised the mark) cannot tell the restored store from the one it knew: same incarnation, no
+/// revision below its memory. It joins the restored record as it is. With the claim-time
+/// bound its floor still lies above every tick issued before its claim; without it the
+/// checker finds the repeat, also with leases restored as etcd does (the old holder notices
+/// the reset at its next persist and revokes its restored lease, freeing the slot).
 #[test]
-fn a_node_that_saw_nothing_newer_than_the_backup_cannot_notice_the_restore() {
-    let config = Config {
-        restore_joins: RestoreJoins::Remembering,
-        ..small(5, restore_budget())
-    };
-    caught("a remembering node after a restore", config, REPEAT);
+fn a_node_that_saw_nothing_newer_than_the_backup_starts_above_every_issued_tick() {
+    holds(
+        "a remembering node after a restore",
+        restored(5, RestoreJoins::Remembering, &[]),
+    );
+    caught(
+        "mutant NoTimeFloor, a remembering node after a restore",
+        restored(5, RestoreJoins::Remembering, &[NO_TIME]),
+        REPEAT,
+    );
 }

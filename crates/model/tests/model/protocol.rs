@@ -18,7 +18,7 @@ use std::fmt;
 use snowdrift::{Layout, LayoutSpec};
 use snowdrift_coordination::etcd::record::{Bounds, ClusterRecord};
 use snowdrift_coordination::etcd::reset::{assess, Action as Verdict, Observation, StoreMemory};
-use snowdrift_coordination::floor::{claim_floor, FloorInputs};
+use snowdrift_coordination::floor::{claim_floor, claim_time_bound, FloorInputs};
 use snowdrift_coordination::window::{first_mark, keeper_step, lowering, KeeperStep};
 use stateright::{Model, Property};
 
@@ -47,6 +47,11 @@ pub enum Mutant {
     /// The floor comes from a mark the node read earlier (its previous attempt, standing for a
     /// cached snapshot), not from the read inside the claim transaction.
     StaleFloorRead,
+    /// The floor ignores the claim-time bound (the fix for restores nobody can notice).
+    NoTimeFloor,
+    /// The store's restore drops every lease, so restored slots are free at once (the model's
+    /// earlier simplification; etcd restores leases with the data).
+    RestoreDropsLeases,
 }
 
 /// Who may join a restored cluster record before a node that notices the restore replaces it.
@@ -269,10 +274,20 @@ impl SlotModel {
         } else {
             state.nodes[n].remembered
         };
+        // The clock is read after the claim's answer, as `etcd/holder.rs` does.
+        let claim_time = (!self.mutant(Mutant::NoTimeFloor)).then(|| {
+            claim_time_bound(
+                self.unix_ms(self.clock(state, n)),
+                joined.genesis,
+                self.config.window,
+                self.config.skew,
+            )
+        });
         let floor = match claim_floor(&FloorInputs {
             stored_mark,
             genesis,
             remembered_ceiling: remembered,
+            claim_time,
             layout: &self.layout,
         }) {
             Ok(floor) => floor.tick,
@@ -470,11 +485,8 @@ impl SlotModel {
         if claim > 1 {
             state.issued_after_takeover = true;
         }
-        if state
-            .lowered_at
-            .is_some_and(|(at, by)| claim > by && state.now < at + self.config.window)
-        {
-            state.issued_right_after_clean_restart = true;
+        if state.lowered_at.is_some_and(|(_, by)| claim > by) {
+            state.issued_after_clean_restart = true;
         }
     }
 
@@ -570,7 +582,7 @@ impl Model for SlotModel {
                 low_floor: false,
                 issued_after_reset: false,
                 issued_after_takeover: false,
-                issued_right_after_clean_restart: false,
+                issued_after_clean_restart: false,
                 lowered_at: None,
                 resets: 0,
             })
@@ -747,11 +759,22 @@ impl Model for SlotModel {
                 state.budget.restores -= 1;
                 let era = state.store.era + 1;
                 let backup = state.backup.take()?;
-                // The restored store's leases are gone (the model's simplification: etcd would
-                // restore them and let them expire a TTL later).
+                // etcd restores leases with the data (a snapshot or a file-level backup keeps
+                // them) and starts their TTL again: a restored slot key stays until its holder
+                // revokes it or stops renewing for a TTL, and the holder's renewals and
+                // ownership checks pass against it.
+                let ttl = self.config.ttl;
+                let slot = if self.mutant(Mutant::RestoreDropsLeases) {
+                    None
+                } else {
+                    backup.slot.clone().map(|slot| SlotKey {
+                        expires: state.now + ttl,
+                        ..slot
+                    })
+                };
                 state.store = Store {
                     era,
-                    slot: None,
+                    slot,
                     restored_record: backup.record.is_some(),
                     ..backup
                 };
@@ -784,10 +807,9 @@ impl Model for SlotModel {
             Property::sometimes("a node issues after the store was reset", |_, s: &State| {
                 s.issued_after_reset
             }),
-            Property::sometimes(
-                "a restart right after a clean shutdown issues within the window",
-                |_, s: &State| s.issued_right_after_clean_restart,
-            ),
+            Property::sometimes("a restart after a clean shutdown issues", |_, s: &State| {
+                s.issued_after_clean_restart
+            }),
         ]
     }
 

@@ -143,7 +143,7 @@ pub struct State {
     /// For the reachability properties.
     pub issued_after_reset: bool,
     pub issued_after_takeover: bool,
-    pub issued_right_after_clean_restart: bool,
+    pub issued_after_clean_restart: bool,
     /// When the last clean shutdown whose lowering applied happened, and the claim it ended.
     pub lowered_at: Option<(u64, u64)>,
     pub resets: u8,
