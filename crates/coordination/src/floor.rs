@@ -378,6 +378,47 @@ mod tests {
     }
 
     #[test]
+    fn the_claim_time_bound_covers_every_mark_persisted_before_the_claim() {
+        // Any holder whose clock is at most the claimer's plus the skew, persisting before
+        // the claim with any window up to the largest known, stays at or below the bound.
+        let layout = Layout::default();
+        let claimed = EPOCH + 500_000;
+        let record = Some(Genesis {
+            window_ms: 4_000, // a larger window recorded than this node's own
+            ..genesis(100)
+        });
+        let bound = claim_time_bound(claimed, record, 1_000, 250);
+        assert_eq!((bound.window_ms, bound.max_clock_skew_ms), (4_000, 2_000));
+        for window_ms in [1_000, 4_000] {
+            for holder_clock in [claimed - 10_000, claimed, claimed + 2_000] {
+                let ceiling = tick_of(holder_clock, &layout) + window_ticks(window_ms, 1);
+                assert!(ceiling <= bound.last_earlier_ceiling(&layout));
+            }
+        }
+        // In the floor it wins over an old mark and an old record, and may wait W + 2S.
+        let floor = claim_floor(&FloorInputs {
+            claim_time: Some(bound),
+            ..inputs(Some(400_000), record, None, &layout)
+        })
+        .unwrap();
+        assert_eq!(
+            (floor.tick, floor.source),
+            (506_001, FloorSource::ClaimTime)
+        );
+        assert_eq!(
+            floor.max_wait(Duration::from_secs(5), &layout),
+            Duration::from_millis(8_001)
+        );
+        // A mark above it still wins: such a claim waits for the mark, no longer.
+        let floor = claim_floor(&FloorInputs {
+            claim_time: Some(bound),
+            ..inputs(Some(600_000), record, None, &layout)
+        })
+        .unwrap();
+        assert_eq!((floor.tick, floor.source), (600_001, FloorSource::Mark));
+    }
+
+    #[test]
     fn a_genesis_floor_may_wait_for_window_plus_twice_the_skew() {
         let layout = Layout::default();
         let floor = claim_floor(&inputs(None, Some(genesis(0)), None, &layout)).unwrap();

@@ -356,11 +356,11 @@ fn raising_the_ceiling_before_the_store_acknowledges_repeats_ids() {
 #[test]
 fn the_lease_fence_and_the_ownership_check_each_suffice_and_without_both_ids_repeat() {
     holds(
-        "mutant NoOwnershipCheck",
+        "mutants NoOwnershipCheck + NoTimeFloor",
         with(&[Mutant::NoOwnershipCheck, NO_TIME], small(5, partition())),
     );
     holds(
-        "mutant NoLeaseFence",
+        "mutants NoLeaseFence + NoTimeFloor",
         with(&[Mutant::NoLeaseFence, NO_TIME], small(5, partition())),
     );
     caught(

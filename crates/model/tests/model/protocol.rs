@@ -5,7 +5,8 @@
 //! backup, and clean shutdowns.
 //!
 //! The nodes' decisions are not retold here: every action calls the crate's own decision code,
-//! the same the keeper runs: `floor::claim_floor` (the floor), `window::first_mark` and
+//! the same the keeper runs: `floor::claim_floor` and `floor::claim_time_bound` (the floor),
+//! `window::first_mark` and
 //! `window::keeper_step` (what to persist, when to fence), `window::lowering` (the clean
 //! shutdown), and `etcd::reset::{assess, StoreMemory::observe, StoreMemory::join}` and
 //! `ClusterRecord::genesis` (noticing a reset of the store, and the genesis bound). What the
@@ -58,7 +59,8 @@ pub enum Mutant {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RestoreJoins {
     /// Only a node whose memory shows the restore (it saw a revision above the restored
-    /// store's): it replaces the record. The protocol's claim covers only these.
+    /// store's): it replaces the record. Detection alone covers only these; the claim-time
+    /// bound covers the other two as well.
     Noticing,
     /// Also a node that joined before but saw nothing newer than the backup (it was cut off
     /// or idle since): it cannot tell, and joins the restored record as it is.
