@@ -176,8 +176,11 @@ async fn etcd_a_shutdown_whose_lowering_failed_leaves_the_mark_and_the_restart_w
             match Node::start(Backend::Etcd(options.clone()), config()).await {
                 Ok(node) => break node,
                 Err(e) => {
-                    assert_eq!(e.code(), "slot_held", "{e}");
-                    assert!(asked.elapsed() < Duration::from_secs(12), "never freed");
+                    // Held until the lease expires; on a loaded machine a request may also
+                    // outlast the tests' 500 ms timeout (a `backend` error): ask again.
+                    eprintln!("unlowered: start refused: {e}");
+                    assert!(["slot_held", "backend"].contains(&e.code()), "{e}");
+                    assert!(asked.elapsed() < Duration::from_secs(20), "never freed");
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             }
