@@ -236,6 +236,7 @@ fn lead_too_large(behind: Duration, max_lead: Duration, floor: FloorSource) -> S
     let what = match floor {
         FloorSource::Mark | FloorSource::Fresh => "the high-water mark persisted for this slot",
         FloorSource::Genesis => "the floor of the freshly created cluster record",
+        FloorSource::ClaimTime => "the claim-time floor",
         FloorSource::Memory => "the highest ceiling this process held on this slot",
     };
     format!(
