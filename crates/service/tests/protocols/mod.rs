@@ -10,6 +10,9 @@ use std::time::Duration;
 
 use super::common::{Server, ServerBuilder};
 
+#[cfg(target_os = "linux")]
+pub mod sockets;
+
 /// A server with `--grpc` and `--resp` on ephemeral ports, and their addresses.
 pub struct Node {
     pub server: Server,
