@@ -21,6 +21,7 @@ use std::time::{Duration, Instant, SystemTime};
 use snowdrift::clock::SystemClock;
 use snowdrift::{Id, IdBlock, IdGenerator, Layout, Poll};
 use snowdrift_coordination::{CoordError, EtcdOptions, Node, NodeStatus, Stopped};
+use snowdrift_coordination::etcd::ClusterReader;
 
 use crate::describe::{self, rfc3339_ms, ClockInfo, DecodedId, Info};
 use crate::error::ServiceError;
@@ -50,8 +51,9 @@ struct Inner {
     max_wait: Duration,
     /// Waits of requests, which the core does not see (it never sleeps for the service).
     waits: WaitCounters,
-    /// How to read the cluster's slot map (`/v1/cluster`), when the node runs on etcd.
-    cluster: Option<EtcdOptions>,
+    /// Reads the cluster's slot map (`/v1/cluster`) over one kept etcd connection, when the
+    /// node runs on etcd.
+    cluster: Option<ClusterReader>,
 }
 
 impl App {
@@ -82,7 +84,7 @@ impl App {
                 clock: SystemClock::new(),
                 max_wait,
                 waits: WaitCounters::default(),
-                cluster,
+                cluster: cluster.map(ClusterReader::new),
             }),
         }
     }
@@ -198,8 +200,8 @@ impl App {
         self.inner.waits.exhaustion_waits.load(Ordering::Relaxed)
     }
 
-    /// How to read the cluster's slot map, when the node runs on etcd.
-    pub fn cluster(&self) -> Option<&EtcdOptions> {
+    /// The reader of the cluster's slot map, when the node runs on etcd.
+    pub fn cluster(&self) -> Option<&ClusterReader> {
         self.inner.cluster.as_ref()
     }
 

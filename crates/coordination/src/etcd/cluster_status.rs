@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, UNIX_EPOCH};
 
+use etcd_client::Client;
 use serde::Serialize;
 use snowdrift::Layout;
 
@@ -81,9 +82,17 @@ pub struct SlotReport {
 
 /// Reads the status of `options.cluster` (the datacenter and slot settings are ignored).
 pub async fn cluster_status(options: &EtcdOptions) -> Result<ClusterStatus, CoordError> {
-    let keys = Keys::new(&options.cluster)?;
     let client = connect(options).await?;
-    let snapshot = snapshot::read(&client, &keys, options).await?;
+    read_status(&client, options).await
+}
+
+/// [`cluster_status`] over a client already connected (the node's `/v1/cluster` keeps one).
+pub(crate) async fn read_status(
+    client: &Client,
+    options: &EtcdOptions,
+) -> Result<ClusterStatus, CoordError> {
+    let keys = Keys::new(&options.cluster)?;
+    let snapshot = snapshot::read(client, &keys, options).await?;
     let layout = match &snapshot.record {
         Some(Ok(record)) => Some((
             describe(&record.layout),

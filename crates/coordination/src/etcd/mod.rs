@@ -18,7 +18,8 @@
 //! - `persist.rs`: the ownership-checked, grow-only mark transaction;
 //! - `secure.rs`: TLS and user/password authentication towards etcd;
 //! - `holder.rs`: the claim sequence and the held slot;
-//! - `cluster_status.rs`: the listing behind `snowdrift cluster status`.
+//! - `cluster_status.rs`: the listing behind `snowdrift cluster status`;
+//! - `cluster_reader.rs`: that listing over one kept connection, for the node's `/v1/cluster`.
 //!
 //! The protocol and the argument for why it cannot repeat an ID are in `docs/PROTOCOL.md`.
 //!
@@ -31,6 +32,8 @@ mod claim;
 mod client;
 #[cfg(feature = "etcd")]
 mod clock_check;
+#[cfg(feature = "etcd")]
+mod cluster_reader;
 #[cfg(feature = "etcd")]
 mod cluster_status;
 #[cfg(feature = "etcd")]
@@ -52,6 +55,8 @@ mod secure;
 #[cfg(feature = "etcd")]
 mod snapshot;
 
+#[cfg(feature = "etcd")]
+pub use cluster_reader::ClusterReader;
 #[cfg(feature = "etcd")]
 pub use cluster_status::{cluster_status, ClusterStatus, SlotReport};
 #[cfg(feature = "etcd")]
