@@ -12,6 +12,7 @@ mod contract_tests;
 pub mod dashboard;
 pub mod errors;
 pub mod openapi;
+pub mod openapi_auth;
 pub mod routes;
 pub mod table;
 

@@ -8,7 +8,8 @@
 //! list the same paths and methods, so neither can gain a route the other lacks.
 //!
 //! Limits that are settings rather than constants (the most IDs one request may ask for) are
-//! written into the document when it is served, so it describes the node that serves it.
+//! written into the document when it is served, so it describes the node that serves it; so is
+//! which routes want a token ([`super::openapi_auth`]).
 
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
@@ -21,6 +22,7 @@ use utoipa::openapi::schema::Schema;
 use utoipa::openapi::{OpenApi as Document, RefOr};
 use utoipa::OpenApi;
 
+use super::openapi_auth::{self, Guard};
 use super::HttpState;
 
 /// The document, with the operations of [`paths`] and every schema they reference.
@@ -32,8 +34,9 @@ use super::HttpState;
             (JavaScript numbers are exact only up to 2^53). Every error is \
             `{\"error\":{\"code\":\"…\",\"message\":\"…\"}}`: 400 for bad input, 404 for an \
             unknown route, 405 for a method other than GET, 503 with `Retry-After` when no ID \
-            can be issued now. With `--auth-token-file`, every route wants \
-            `Authorization: Bearer <token>`."
+            can be issued now. With `--auth-token-file`, every route but the probes \
+            wants `Authorization: Bearer <token>` (the `bearer` scheme) and answers 401 \
+            without one; each operation's `security` says whether this node asks for it."
     ),
     paths(
         paths::next_id,
@@ -56,10 +59,12 @@ use super::HttpState;
 )]
 struct ApiDoc;
 
-/// The document for a node whose requests may ask for at most `max_batch` IDs.
-pub fn document(max_batch: u64) -> Document {
+/// The document for a node whose requests may ask for at most `max_batch` IDs, and whose
+/// routes want a token as `guard` says.
+pub fn document(max_batch: u64, guard: Guard) -> Document {
     let mut doc = ApiDoc::openapi();
     set_count_maximum(&mut doc, max_batch);
+    openapi_auth::apply(&mut doc, guard);
     doc
 }
 
@@ -85,7 +90,11 @@ fn set_count_maximum(doc: &mut Document, max_batch: u64) {
 
 /// `GET /openapi.json`: the document as JSON.
 pub async fn openapi_json(State(state): State<HttpState>) -> Response {
-    match document(state.app.max_batch()).to_json() {
+    let guard = Guard {
+        tokens: state.auth.enabled(),
+        probes: state.auth.guards_probes(),
+    };
+    match document(state.app.max_batch(), guard).to_json() {
         Ok(body) => (
             [(
                 header::CONTENT_TYPE,
@@ -261,7 +270,7 @@ mod tests {
 
     #[test]
     fn the_document_is_openapi_3_1_with_the_node_limit() {
-        let doc = serde_json::to_value(document(123)).unwrap();
+        let doc = serde_json::to_value(document(123, Guard::OPEN)).unwrap();
         assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
         let count = doc["paths"]["/v1/ids"]["get"]["parameters"]
             .as_array()
