@@ -6,10 +6,15 @@ Usage: scripts/check-deploy.py SNOWDRIFT_BIN   (scripts/check-deploy runs it in 
 - Compose, Kubernetes and systemd: every SNOWDRIFT_* variable and every flag they set is run
   through `snowdrift serve --print-config` with the image's own environment (the Dockerfile's
   ENV), so an unknown variable, a misspelt flag or a bad value (each exits 2) fails here.
-  Settings that are only commented out (the TLS and token files, pending on main) are listed,
-  and must become real settings once the binary knows them.
+  The locked-down variants are checked as they are used: the compose overrides layered on the
+  files they extend (COMPOSE_LAYERS), the systemd units with and without the tls-auth.conf
+  drop-in. Settings only mentioned in comments that the binary does not know are listed.
+- Secrets: every file a setting names under /run/secrets/ (compose) or a Secret mount
+  (Kubernetes) is mounted in that container, and compose secrets come from files, never
+  inline; with TLS on the HTTP listener the probes and the ServiceMonitor speak HTTPS.
 - The StatefulSet's machine ID from the pod index: indexes 0-31 are accepted, 32 is refused
   naming SNOWDRIFT_MACHINE_ID (the 32-per-datacenter cap its comment states).
+- systemd: ExecReload sends SIGHUP (certificate and token reload).
 - Compose: YAML-valid; three etcd members with healthchecks; the nodes wait for all of them
   to be healthy; every snowdrift service stops with SIGTERM and a grace that covers the drain.
 - Kubernetes: probes on /readyz, /healthz and a startup probe; non-root, read-only root, no
@@ -101,14 +106,67 @@ def duration_seconds(text):
     return value / 1000 if unit == "ms" else value * (60 if unit == "m" else 1)
 
 
+# Each compose file and the files it is layered on (`docker compose -f A -f B`), in order.
+COMPOSE_LAYERS = {
+    "docker-compose.yml": [],
+    "docker-compose.local.yml": [],
+    "docker-compose.secure.yml": ["docker-compose.yml"],
+    "docker-compose.etcd-auth.yml": ["docker-compose.yml", "docker-compose.secure.yml"],
+    "docker-compose.local.secure.yml": ["docker-compose.local.yml"],
+}
+# Sequences an override replaces rather than extends (Compose's merge rules).
+COMPOSE_REPLACED = {"command", "entrypoint", "test"}
+
+
+def compose_merge(base, override, key=None):
+    """Compose's merge of an override file onto a base: mappings merge, most sequences
+    are extended, commands and healthcheck tests are replaced."""
+    if isinstance(base, dict) and isinstance(override, dict):
+        merged = dict(base)
+        for name, value in override.items():
+            merged[name] = compose_merge(base[name], value, name) if name in base else value
+        return merged
+    if isinstance(base, list) and isinstance(override, list) and key not in COMPOSE_REPLACED:
+        return base + [item for item in override if item not in base]
+    return override
+
+
+def load_compose(name):
+    doc = {}
+    for layer in COMPOSE_LAYERS[name] + [name]:
+        layer_doc = yaml.safe_load(open(os.path.join(ROOT, "deploy/compose", layer)))
+        doc = compose_merge(doc, layer_doc)
+    return doc
+
+
+def secret_targets(service_secrets):
+    """Where each of a service's compose secrets is mounted."""
+    targets = {}
+    for item in service_secrets or []:
+        source = item if isinstance(item, str) else item.get("source")
+        target = source if isinstance(item, str) else item.get("target", source)
+        targets[source] = target if target.startswith("/") else f"/run/secrets/{target}"
+    return targets
+
+
 def check_compose(binary):
     for path in sorted(glob.glob(os.path.join(ROOT, "deploy/compose/*.yml"))):
         name = os.path.relpath(path, ROOT)
+        base = os.path.basename(path)
+        if base not in COMPOSE_LAYERS:
+            fail(f"{name}: not in COMPOSE_LAYERS of scripts/check-deploy.py (which files it extends)")
+            continue
         try:
-            doc = yaml.safe_load(open(path))
+            doc = load_compose(base)
         except yaml.YAMLError as err:
             fail(f"{name}: not valid YAML: {err}")
             continue
+        if COMPOSE_LAYERS[base]:
+            name = f"{name} (on {', '.join(COMPOSE_LAYERS[base])})"
+        declared = doc.get("secrets") or {}
+        for secret, spec in declared.items():
+            if set(spec) != {"file"}:
+                fail(f"{name}: secret {secret} is not read from a file: {spec}")
         services = doc.get("services") or {}
         etcd = [s for s, spec in services.items() if "etcd" in str(spec.get("image", ""))]
         nodes = [s for s, spec in services.items() if "snowdrift" in str(spec.get("image", ""))]
@@ -117,8 +175,21 @@ def check_compose(binary):
         for service in etcd:
             if "test" not in (services[service].get("healthcheck") or {}):
                 fail(f"{name}: {service} has no healthcheck")
-        if "local" not in os.path.basename(path) and (len(etcd), len(nodes)) != (3, 3):
+        if "local" not in base and (len(etcd), len(nodes)) != (3, 3):
             fail(f"{name}: expected 3 etcd members and 3 snowdrift nodes, got {etcd}, {nodes}")
+        for service, spec in services.items():
+            mounted = secret_targets(spec.get("secrets"))
+            for secret in mounted:
+                if secret not in declared:
+                    fail(f"{name} service {service}: secret {secret} is not declared")
+            env = spec.get("environment") or {}
+            if isinstance(env, list):
+                env = dict(item.split("=", 1) for item in env)
+            argv = list(spec.get("healthcheck", {}).get("test") or [])
+            for value in [str(v) for v in env.values()] + [str(a) for a in argv]:
+                for file in re.findall(r"/run/secrets/[\w.-]+", value):
+                    if file not in mounted.values():
+                        fail(f"{name} service {service}: {file} is named but not mounted")
         for service in nodes:
             spec = services[service]
             where = f"{name} service {service}"
@@ -177,6 +248,16 @@ SERVICE_MONITOR = {
                             "port": {"type": "string"},
                             "path": {"const": "/metrics"},
                             "interval": {"type": "string", "pattern": "^[0-9]+(ms|s|m)$"},
+                            "scheme": {"enum": ["http", "https"]},
+                            "tlsConfig": {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "properties": {
+                                    "ca": {"type": "object"},
+                                    "serverName": {"type": "string"},
+                                    "insecureSkipVerify": {"type": "boolean"},
+                                },
+                            },
                         },
                     },
                 },
@@ -272,6 +353,7 @@ def check_kubernetes(binary):
                     fail(f"{cwhere}: {item['name']} comes from {item.get('valueFrom')}, which "
                          "this check cannot stand in for")
             args = container.get("args") or ["serve"]
+            check_k8s_secrets(cwhere, pod, container, env, docs, folder)
             env = {**links, **env}
             if pod_index is None:
                 print_config(binary, cwhere, args, env)
@@ -287,12 +369,43 @@ def check_kubernetes(binary):
         report_commented(binary, path)
 
 
+def check_k8s_secrets(where, pod, container, env, docs, folder):
+    """Files the settings name come from read-only Secret mounts; with TLS on HTTP, the probes
+    and the variant's ServiceMonitor speak HTTPS."""
+    secret_volumes = {v["name"] for v in pod.get("volumes", []) if "secret" in v}
+    mounts = [(m["mountPath"].rstrip("/") + "/", m) for m in container.get("volumeMounts", [])
+              if m["name"] in secret_volumes]
+    for name, value in env.items():
+        if not (name.endswith(("_FILE", "_CERT", "_KEY", "_CA"))):
+            continue
+        mount = next((m for prefix, m in mounts if value.startswith(prefix)), None)
+        if mount is None:
+            fail(f"{where}: {name}={value} is not under a Secret mount")
+        elif not mount.get("readOnly"):
+            fail(f"{where}: the Secret mount {mount['mountPath']} is not readOnly")
+    plaintext = [p.strip() for p in env.get("SNOWDRIFT_PLAINTEXT", "").split(",")]
+    if "SNOWDRIFT_TLS_CERT" in env and "http" not in plaintext:
+        for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+            if container.get(probe, {}).get("httpGet", {}).get("scheme") != "HTTPS":
+                fail(f"{where}: {probe} is not HTTPS, but the HTTP listener speaks TLS")
+        for n, d in docs:
+            if d["kind"] == "ServiceMonitor" and os.path.dirname(n) == folder:
+                for endpoint in d["spec"]["endpoints"]:
+                    if endpoint.get("scheme") != "https":
+                        fail(f"{n}: scrapes {endpoint.get('port')} without https, but the "
+                             "HTTP listener speaks TLS")
+
+
 def systemd_lines(path, key):
     return [line.split("=", 1)[1] for line in open(path).read().splitlines()
             if line.startswith(key + "=")]
 
 
 def check_systemd(binary):
+    drop_in = os.path.join(ROOT, "deploy/systemd/tls-auth.conf")
+    drop_env = dict(item.split("=", 1) for item in systemd_lines(drop_in, "Environment"))
+    if not {"SNOWDRIFT_TLS_CERT", "SNOWDRIFT_TLS_KEY", "SNOWDRIFT_AUTH_TOKEN_FILE"} <= set(drop_env):
+        fail(f"tls-auth.conf: does not set the TLS files and the token file: {drop_env}")
     for path in sorted(glob.glob(os.path.join(ROOT, "deploy/systemd/*.service"))):
         name = os.path.relpath(path, ROOT)
         (exec_start,) = systemd_lines(path, "ExecStart")
@@ -303,10 +416,12 @@ def check_systemd(binary):
             fail(f"{name}: ExecStart runs {argv[0]}")
         env = dict(item.split("=", 1) for item in systemd_lines(path, "Environment"))
         print_config(binary, name, argv[1:], env)
+        print_config(binary, f"{name} with tls-auth.conf", argv[1:], {**env, **drop_env})
         for key, wanted in [("DynamicUser", "yes"), ("ProtectSystem", "strict"),
                             ("ProtectClock", "yes"), ("NoNewPrivileges", "yes"),
                             ("Restart", "on-failure"), ("StateDirectory", "snowdrift"),
-                            ("KillSignal", "SIGTERM")]:
+                            ("KillSignal", "SIGTERM"),
+                            ("ExecReload", "/bin/kill -HUP $MAINPID")]:
             if systemd_lines(path, key) != [wanted]:
                 fail(f"{name}: {key} is {systemd_lines(path, key)}, not {wanted}")
         if name.endswith("@.service") and "--machine-id auto" not in exec_start:
