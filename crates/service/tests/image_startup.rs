@@ -12,8 +12,14 @@
 //!   released) within Docker's default stop timeout of 10 s, leaving the slot free for the next
 //!   start on the same volume.
 //!
+//! A second run locks it down the way `deploy/compose/docker-compose.local.secure.yml` does:
+//! that file's `SNOWDRIFT_*` variables on top of the image's, and its secrets (a certificate,
+//! its key and a token file made here, owned by the image's user) mounted read-only under
+//! `/run/secrets`. The image's unchanged HEALTHCHECK must still report ready (over HTTPS), an
+//! HTTPS request with the token must get an ID, and one without must get 401.
+//!
 //! It needs root (namespaces, `setpriv`), as CI and the project's machines have; `unshare`,
-//! `setpriv` (util-linux), `nsenter` and `ip` (iproute2) are installed by scripts/test.
+//! `setpriv` (util-linux), `nsenter`, `ip` (iproute2) and `curl` are installed by scripts/test.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -147,6 +153,12 @@ impl Container {
     /// Starts the image's command in new mount and network namespaces, with `volume` mounted
     /// at the image's VOLUME and the root read-only.
     fn start(image: &Image, volume: &Path) -> Container {
+        Container::start_with(image, volume, None)
+    }
+
+    /// [`Container::start`], and with `secrets` (a directory) mounted read-only at
+    /// `/run/secrets`, as Compose mounts a service's secrets.
+    fn start_with(image: &Image, volume: &Path, secrets: Option<&Path>) -> Container {
         let target = &image.volume;
         // The VOLUME path may not exist on this host: mount a scratch tmpfs on its parent (in
         // this mount namespace only) and make it there.
@@ -161,6 +173,7 @@ impl Container {
              mount --make-rprivate /\n\
              if [ ! -d {target} ]; then mount -t tmpfs -o mode=0755 tmpfs {parent}; mkdir -p {target}; fi\n\
              mount --bind {volume} {target}\n\
+             {secrets}\
              ip link set lo up\n\
              if mount -o remount,bind,ro / 2>/dev/null; then echo 'image-test: root read-only' >&2;\n\
              else echo 'image-test: root stays writable: the kernel refused a read-only remount' >&2; fi\n\
@@ -168,6 +181,15 @@ impl Container {
             target = quote(&target.display().to_string()),
             parent = quote(&parent.display().to_string()),
             volume = quote(&volume.display().to_string()),
+            secrets = secrets
+                .map(|dir| format!(
+                    "mount -t tmpfs -o mode=0755 tmpfs /run\n\
+                     mkdir /run/secrets\n\
+                     mount --bind -o ro {dir} /run/secrets\n\
+                     mount -o remount,bind,ro /run/secrets\n",
+                    dir = quote(&dir.display().to_string())
+                ))
+                .unwrap_or_default(),
             server = server.join(" "),
         );
         // No --fork: unshare, sh, setpriv and env each exec the next, so the child's pid is
@@ -233,6 +255,19 @@ impl Container {
         let out = common::run_with_timeout(cmd, Duration::from_secs(20));
         assert_eq!(out.code(), 0, "{}", out.stderr);
         out.stdout.lines().map(str::to_string).collect()
+    }
+
+    /// `curl` from inside the node's network namespace: the HTTP status it got.
+    fn curl_status(&self, args: &[String]) -> String {
+        let mut cmd = Command::new("nsenter");
+        cmd.arg(format!("--net=/proc/{}/ns/net", self.pid()))
+            .args(["--", "curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}"])
+            .args(args)
+            .env_remove("http_proxy")
+            .env_remove("https_proxy");
+        let out = common::run_with_timeout(cmd, Duration::from_secs(20));
+        assert_eq!(out.code(), 0, "curl {args:?}: {}", out.stderr);
+        out.stdout.trim().to_string()
     }
 
     /// Waits (bounded by the health check's start period) for the health check to pass.
@@ -394,4 +429,105 @@ fn the_image_starts_as_nonroot_on_a_fresh_volume_reports_ready_and_stops_cleanly
     );
     let (code, _) = second.stop(&image.stop_signal);
     assert_eq!(code, Some(0), "{}", second.stderr());
+}
+
+/// `SNOWDRIFT_NAME: value` lines of a compose file: the settings it gives the node.
+fn compose_settings(file: &str) -> Vec<(String, String)> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/compose").join(file);
+    std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .map(str::trim)
+        .filter(|line| line.starts_with("SNOWDRIFT_"))
+        .filter_map(|line| line.split_once(": "))
+        .map(|(name, value)| (name.to_string(), value.trim().to_string()))
+        .collect()
+}
+
+#[test]
+fn the_locked_down_image_serves_https_with_a_token_reports_ready_and_refuses_without_it() {
+    use snowdrift_coordination::testing::TestCa;
+
+    assert!(
+        is_root(),
+        "this test runs the image's start-up in namespaces and needs root, as CI has"
+    );
+    let mut image = Image::read();
+    let settings = compose_settings("docker-compose.local.secure.yml");
+    let names: Vec<&str> = settings.iter().map(|(name, _)| name.as_str()).collect();
+    assert!(
+        names.contains(&"SNOWDRIFT_TLS_CERT") && names.contains(&"SNOWDRIFT_AUTH_TOKEN_FILE"),
+        "{settings:?}"
+    );
+    image.env.extend(settings.iter().cloned());
+
+    let temp = tempfile::tempdir().unwrap();
+    let volume = temp.path().join("volume");
+    std::fs::create_dir(&volume).unwrap();
+    std::os::unix::fs::chown(&volume, Some(image.user.0), Some(image.user.1)).unwrap();
+    // The secrets, where the compose file's settings name them under /run/secrets/.
+    let secrets = temp.path().join("secrets");
+    std::fs::create_dir(&secrets).unwrap();
+    let ca = TestCa::new(temp.path(), "image").unwrap();
+    let server = ca.server("node").unwrap();
+    let token = "image-test-token-0123456789abcdef";
+    let in_secrets = |name: &str| {
+        let (_, value) = settings.iter().find(|(n, _)| n == name).unwrap();
+        secrets.join(value.strip_prefix("/run/secrets/").expect("a /run/secrets/ file"))
+    };
+    std::fs::copy(&server.cert, in_secrets("SNOWDRIFT_TLS_CERT")).unwrap();
+    std::fs::copy(&server.key, in_secrets("SNOWDRIFT_TLS_KEY")).unwrap();
+    std::fs::write(in_secrets("SNOWDRIFT_AUTH_TOKEN_FILE"), format!("{token}\n")).unwrap();
+    for entry in std::fs::read_dir(&secrets).unwrap() {
+        let path = entry.unwrap().path();
+        std::os::unix::fs::chown(&path, Some(image.user.0), Some(image.user.1)).unwrap();
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o400))
+            .unwrap();
+    }
+
+    let mut node = Container::start_with(&image, &volume, Some(&secrets));
+    // The image's own HEALTHCHECK, unchanged: it follows SNOWDRIFT_TLS_CERT to https://.
+    let ready_after = node.wait_ready(&image);
+    eprintln!("locked down: ready (healthcheck over https) {ready_after:?} after start");
+    let url = "https://localhost:8080/v1/id".to_string();
+    let cacert = ca.cert().display().to_string();
+    let with_token = node.curl_status(
+        &[
+            "--cacert".into(),
+            cacert.clone(),
+            "-H".into(),
+            format!("Authorization: Bearer {token}"),
+            url.clone(),
+        ],
+    );
+    assert_eq!(with_token, "200", "{}", node.stderr());
+    let without = node.curl_status(&["--cacert".into(), cacert.clone(), url.clone()]);
+    assert_eq!(without, "401", "{}", node.stderr());
+    let wrong = node.curl_status(
+        &[
+            "--cacert".into(),
+            cacert,
+            "-H".into(),
+            "Authorization: Bearer not-the-token-0123456789".into(),
+            url,
+        ],
+    );
+    assert_eq!(wrong, "401", "{}", node.stderr());
+    // Plaintext to the TLS port gets no HTTP answer (curl reports status 000 or fails).
+    let mut plain = Command::new("nsenter");
+    plain
+        .arg(format!("--net=/proc/{}/ns/net", node.pid()))
+        .args(["--", "curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}"])
+        .arg("http://127.0.0.1:8080/v1/id");
+    let out = common::run_with_timeout(plain, Duration::from_secs(20));
+    assert!(out.code() != 0 || out.stdout.trim() == "000", "{}", out.stdout);
+    assert!(
+        !node.stderr().contains(token),
+        "the token appeared in the log:\n{}",
+        node.stderr()
+    );
+
+    let (code, took) = node.stop(&image.stop_signal);
+    assert_eq!(code, Some(0), "{}", node.stderr());
+    assert!(took < STOP_GRACE, "{took:?} to stop");
 }
