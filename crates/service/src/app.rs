@@ -20,8 +20,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use snowdrift::clock::SystemClock;
 use snowdrift::{Id, IdBlock, IdGenerator, Layout, Poll};
-use snowdrift_coordination::{CoordError, EtcdOptions, Node, NodeStatus, Stopped};
 use snowdrift_coordination::etcd::ClusterReader;
+use snowdrift_coordination::{CoordError, EtcdOptions, Node, NodeStatus, Stopped};
 
 use crate::describe::{self, rfc3339_ms, ClockInfo, DecodedId, Info};
 use crate::error::ServiceError;

@@ -204,7 +204,9 @@ async fn every_listener_sets_tcp_nodelay_on_the_sockets_it_accepts() {
     assert_eq!(got.into_inner().ids.len(), 4096);
     let mut resp = protocols::Resp::connect(node.resp);
     assert!(resp.call(&["NEXTID"]).int() > 0);
-    let http = tokio::net::TcpStream::connect(node.server.addr).await.unwrap();
+    let http = tokio::net::TcpStream::connect(node.server.addr)
+        .await
+        .unwrap();
     let pid = node.server.pid();
     for (protocol, port) in [
         ("gRPC", node.grpc.port()),
@@ -220,9 +222,15 @@ async fn every_listener_sets_tcp_nodelay_on_the_sockets_it_accepts() {
             tokio::time::sleep(Duration::from_millis(50)).await;
             sockets = accepted_sockets(pid, port);
         }
-        assert!(!sockets.is_empty(), "no accepted {protocol} socket found on port {port}");
+        assert!(
+            !sockets.is_empty(),
+            "no accepted {protocol} socket found on port {port}"
+        );
         for socket in &sockets {
-            assert!(nodelay(socket), "an accepted {protocol} socket lacks TCP_NODELAY");
+            assert!(
+                nodelay(socket),
+                "an accepted {protocol} socket lacks TCP_NODELAY"
+            );
         }
     }
     drop(http);

@@ -433,7 +433,9 @@ fn the_image_starts_as_nonroot_on_a_fresh_volume_reports_ready_and_stops_cleanly
 
 /// `SNOWDRIFT_NAME: value` lines of a compose file: the settings it gives the node.
 fn compose_settings(file: &str) -> Vec<(String, String)> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/compose").join(file);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../deploy/compose")
+        .join(file);
     std::fs::read_to_string(&path)
         .unwrap()
         .lines()
@@ -473,11 +475,19 @@ fn the_locked_down_image_serves_https_with_a_token_reports_ready_and_refuses_wit
     let token = "image-test-token-0123456789abcdef";
     let in_secrets = |name: &str| {
         let (_, value) = settings.iter().find(|(n, _)| n == name).unwrap();
-        secrets.join(value.strip_prefix("/run/secrets/").expect("a /run/secrets/ file"))
+        secrets.join(
+            value
+                .strip_prefix("/run/secrets/")
+                .expect("a /run/secrets/ file"),
+        )
     };
     std::fs::copy(&server.cert, in_secrets("SNOWDRIFT_TLS_CERT")).unwrap();
     std::fs::copy(&server.key, in_secrets("SNOWDRIFT_TLS_KEY")).unwrap();
-    std::fs::write(in_secrets("SNOWDRIFT_AUTH_TOKEN_FILE"), format!("{token}\n")).unwrap();
+    std::fs::write(
+        in_secrets("SNOWDRIFT_AUTH_TOKEN_FILE"),
+        format!("{token}\n"),
+    )
+    .unwrap();
     for entry in std::fs::read_dir(&secrets).unwrap() {
         let path = entry.unwrap().path();
         std::os::unix::fs::chown(&path, Some(image.user.0), Some(image.user.1)).unwrap();
@@ -491,27 +501,23 @@ fn the_locked_down_image_serves_https_with_a_token_reports_ready_and_refuses_wit
     eprintln!("locked down: ready (healthcheck over https) {ready_after:?} after start");
     let url = "https://localhost:8080/v1/id".to_string();
     let cacert = ca.cert().display().to_string();
-    let with_token = node.curl_status(
-        &[
-            "--cacert".into(),
-            cacert.clone(),
-            "-H".into(),
-            format!("Authorization: Bearer {token}"),
-            url.clone(),
-        ],
-    );
+    let with_token = node.curl_status(&[
+        "--cacert".into(),
+        cacert.clone(),
+        "-H".into(),
+        format!("Authorization: Bearer {token}"),
+        url.clone(),
+    ]);
     assert_eq!(with_token, "200", "{}", node.stderr());
     let without = node.curl_status(&["--cacert".into(), cacert.clone(), url.clone()]);
     assert_eq!(without, "401", "{}", node.stderr());
-    let wrong = node.curl_status(
-        &[
-            "--cacert".into(),
-            cacert,
-            "-H".into(),
-            "Authorization: Bearer not-the-token-0123456789".into(),
-            url,
-        ],
-    );
+    let wrong = node.curl_status(&[
+        "--cacert".into(),
+        cacert,
+        "-H".into(),
+        "Authorization: Bearer not-the-token-0123456789".into(),
+        url,
+    ]);
     assert_eq!(wrong, "401", "{}", node.stderr());
     // Plaintext to the TLS port gets no HTTP answer (curl reports status 000 or fails).
     let mut plain = Command::new("nsenter");
@@ -520,7 +526,11 @@ fn the_locked_down_image_serves_https_with_a_token_reports_ready_and_refuses_wit
         .args(["--", "curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}"])
         .arg("http://127.0.0.1:8080/v1/id");
     let out = common::run_with_timeout(plain, Duration::from_secs(20));
-    assert!(out.code() != 0 || out.stdout.trim() == "000", "{}", out.stdout);
+    assert!(
+        out.code() != 0 || out.stdout.trim() == "000",
+        "{}",
+        out.stdout
+    );
     assert!(
         !node.stderr().contains(token),
         "the token appeared in the log:\n{}",

@@ -150,7 +150,10 @@ mod tests {
 
     #[test]
     fn the_default_url_follows_the_nodes_http_setting() {
-        assert_eq!(default_url(None, false).unwrap(), "http://127.0.0.1:8080/readyz");
+        assert_eq!(
+            default_url(None, false).unwrap(),
+            "http://127.0.0.1:8080/readyz"
+        );
         assert_eq!(
             default_url(Some(""), false).unwrap(),
             "http://127.0.0.1:8080/readyz"

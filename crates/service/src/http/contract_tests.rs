@@ -126,7 +126,10 @@ async fn the_new_routes_answer_as_documented() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(content_type, "application/json");
     let served: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(served, serde_json::to_value(document(10_000, Guard::OPEN)).unwrap());
+    assert_eq!(
+        served,
+        serde_json::to_value(document(10_000, Guard::OPEN)).unwrap()
+    );
 
     // A node on the local backend has no cluster: 404 in the error shape, with its own code.
     let (status, content_type, body) = call(&router, "get", "/v1/cluster").await;

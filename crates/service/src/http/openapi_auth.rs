@@ -67,10 +67,7 @@ pub fn apply(doc: &mut Document, guard: Guard) {
             continue;
         };
         if guard.requires(route.probe) {
-            operation.security = Some(vec![SecurityRequirement::new(
-                SCHEME,
-                Vec::<String>::new(),
-            )]);
+            operation.security = Some(vec![SecurityRequirement::new(SCHEME, Vec::<String>::new())]);
             operation
                 .responses
                 .responses
@@ -124,7 +121,12 @@ mod tests {
         for route in ROUTES {
             let get = &doc["paths"][route.path]["get"];
             if route.probe {
-                assert_eq!(security(&doc, route.path), serde_json::json!([]), "{}", route.path);
+                assert_eq!(
+                    security(&doc, route.path),
+                    serde_json::json!([]),
+                    "{}",
+                    route.path
+                );
                 assert!(get["responses"]["401"].is_null(), "{}", route.path);
             } else {
                 assert_eq!(
@@ -134,7 +136,10 @@ mod tests {
                     route.path
                 );
                 let refused = &get["responses"]["401"];
-                assert!(refused["headers"]["WWW-Authenticate"].is_object(), "{refused}");
+                assert!(
+                    refused["headers"]["WWW-Authenticate"].is_object(),
+                    "{refused}"
+                );
                 assert_eq!(
                     refused["content"]["application/json"]["schema"]["$ref"],
                     "#/components/schemas/ErrorBody"

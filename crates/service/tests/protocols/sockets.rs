@@ -13,8 +13,11 @@ use rustix::process::{pidfd_getfd, pidfd_open, Pid, PidfdFlags, PidfdGetfdFlags}
 pub fn accepted_sockets(pid: u32, port: u16) -> Vec<OwnedFd> {
     let inodes = established_inodes(pid, port);
     let raw_pid = i32::try_from(pid).expect("a pid fits i32");
-    let pidfd = pidfd_open(Pid::from_raw(raw_pid).expect("a positive pid"), PidfdFlags::empty())
-        .expect("pidfd_open on the node");
+    let pidfd = pidfd_open(
+        Pid::from_raw(raw_pid).expect("a positive pid"),
+        PidfdFlags::empty(),
+    )
+    .expect("pidfd_open on the node");
     let mut sockets = Vec::new();
     for entry in std::fs::read_dir(format!("/proc/{pid}/fd")).expect("the node's fd table") {
         let entry = entry.expect("an fd entry");
@@ -32,7 +35,11 @@ pub fn accepted_sockets(pid: u32, port: u16) -> Vec<OwnedFd> {
         if !inodes.contains(&inode) {
             continue;
         }
-        let fd: i32 = entry.file_name().to_string_lossy().parse().expect("fd number");
+        let fd: i32 = entry
+            .file_name()
+            .to_string_lossy()
+            .parse()
+            .expect("fd number");
         let dup = pidfd_getfd(&pidfd, fd, PidfdGetfdFlags::empty()).unwrap_or_else(|err| {
             panic!("pidfd_getfd of the node's fd {fd} refused ({err}): the check needs it")
         });
