@@ -1,8 +1,8 @@
 """Threads sharing one generator: every ID unique, each thread's IDs increasing, and a call that
 waits for the clock lets the other threads run (the GIL is released while it waits)."""
 
+import sys
 import threading
-import time
 
 import snowdrift
 from snowdrift import IDGenerator
@@ -43,28 +43,46 @@ def test_threads_sharing_a_generator_never_repeat_an_id():
     assert {snowdrift.decode(i).machine_id for i in all_ids[::997]} == {5}
 
 
-def test_a_call_waiting_for_the_next_tick_releases_the_gil():
-    # One ID per 200 ms tick: each generate_id after the first in a tick waits up to 200 ms.
-    layout = snowdrift.Layout(sequence_bits=0, datacenter_bits=5, machine_bits=5, unit_ms=200)
+def _main_thread_ran_during_a_wait():
+    """Whether the main thread ran Python code while the other thread was inside a
+    generate_id that had to wait for the next tick.
+
+    No timing is measured, so a loaded machine cannot fail it. The interpreter's switch
+    interval is raised to 30 s, so neither thread loses the GIL by being preempted: the GIL
+    changes hands only when a thread gives it up. The waiter takes the tick's one ID, wakes the
+    main thread (which then needs the GIL), and calls generate_id again, which must wait about
+    a second for the next tick. If that wait releases the GIL, the main thread runs while the
+    call is still going on and sees it unfinished. If it held the GIL, the main thread could run
+    only after the call returned, and would see it finished.
+    """
+    # One ID per 1 s tick: the second call in a tick waits for the next one.
+    layout = snowdrift.Layout(sequence_bits=0, datacenter_bits=5, machine_bits=5, unit_ms=1000)
     g = IDGenerator(0, 0, layout=layout)
-    done = threading.Event()
+    ready = threading.Event()
+    finished = threading.Event()
 
-    def waiter(_):
-        for _ in range(4):
-            g.generate_id()
-        done.set()
+    def waiter():
+        g.generate_id()
+        ready.set()
+        g.generate_id()
+        finished.set()
 
-    thread = threading.Thread(target=waiter, args=(0,))
-    largest_gap = 0.0
-    last = time.monotonic()
+    thread = threading.Thread(target=waiter)
     thread.start()
-    # The main thread keeps running Python meanwhile. If the waiting call held the GIL, this
-    # loop would stall for a whole tick (~200 ms) at a time; released, it never stalls for
-    # much more than the interpreter's 5 ms switch interval.
-    while not done.is_set():
-        now = time.monotonic()
-        largest_gap = max(largest_gap, now - last)
-        last = now
-        assert now < last + 30
-    thread.join(timeout=10)
-    assert largest_gap < 0.1, f"the main thread stalled {largest_gap * 1000:.0f} ms"
+    assert ready.wait(timeout=30), "the waiting thread never took its first ID"
+    ran_during_the_wait = not finished.is_set()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    return ran_during_the_wait
+
+
+def test_a_call_waiting_for_the_next_tick_releases_the_gil():
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(30)
+    try:
+        # Three tries: a try can only miss if the tick ends between the waiter's two calls
+        # (then the second does not wait), which happens in about 1 of 10^5 tries.
+        outcomes = [_main_thread_ran_during_a_wait() for _ in range(3)]
+    finally:
+        sys.setswitchinterval(interval)
+    assert any(outcomes), f"the main thread never ran while a call waited: {outcomes}"
