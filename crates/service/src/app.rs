@@ -7,9 +7,10 @@
 //! here, once, so the protocols cannot drift apart.
 //!
 //! Issuing polls the core, which never sleeps: a Ready answer (nearly every request) is
-//! returned in place; anything else is awaited on a tokio timer by [`crate::issuing`], within
-//! the generator's `max_wait`. No protocol needs a blocking thread, a pool or a permit to
-//! issue, and a request that waits for its ticks leaves its runtime worker free.
+//! returned in place; anything else is awaited by [`crate::issuing`], woken at its tick by the
+//! app's [`TickWaker`] and bounded by a tokio timer at the generator's `max_wait`. No protocol
+//! needs a blocking thread, a pool or a permit to issue, and a request that waits for its
+//! ticks leaves its runtime worker free.
 //!
 //! The coordination [`Node`] inside owns the worker slot and the persisted window; the
 //! generator is fetched from it per call because a slot handover can replace it.
@@ -25,7 +26,7 @@ use snowdrift_coordination::{CoordError, EtcdOptions, Node, NodeStatus, Stopped}
 
 use crate::describe::{self, rfc3339_ms, ClockInfo, DecodedId, Info};
 use crate::error::ServiceError;
-use crate::issuing::{self, WaitCounters};
+use crate::issuing::{self, TickWaker, WaitCounters};
 use crate::metrics as m;
 
 /// How long to keep trying to take sole ownership of the node at shutdown, while the last
@@ -51,6 +52,9 @@ struct Inner {
     max_wait: Duration,
     /// Waits of requests, which the core does not see (it never sleeps for the service).
     waits: WaitCounters,
+    /// Wakes waiting requests at the microsecond their tick begins (one thread, started by
+    /// the first waiter; see [`crate::tick_waker`]).
+    waker: TickWaker<SystemClock>,
     /// Reads the cluster's slot map (`/v1/cluster`) over one kept etcd connection, when the
     /// node runs on etcd.
     cluster: Option<ClusterReader>,
@@ -84,6 +88,7 @@ impl App {
                 clock: SystemClock::new(),
                 max_wait,
                 waits: WaitCounters::default(),
+                waker: TickWaker::new(SystemClock::new()),
                 cluster: cluster.map(ClusterReader::new),
             }),
         }
@@ -145,6 +150,7 @@ impl App {
             first,
             count,
             self.inner.max_wait,
+            &self.inner.waker,
             &self.inner.waits,
             poll,
         )

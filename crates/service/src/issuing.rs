@@ -1,12 +1,15 @@
-//! The one issuing path: poll the core, and await a pending reservation on a tokio timer.
+//! The one issuing path: poll the core, and await a pending reservation without blocking.
 //!
 //! The core never sleeps on the caller's thread: [`IdGenerator::poll_id`] and
 //! [`IdGenerator::poll_ids`] answer with IDs now, IDs held until a tick ([`Held`]), or
 //! "pending until tick T". Almost every request is answered Ready on the first poll, in place,
 //! by [`crate::app::App`]. Only the rest come here: a block whose later ticks the clock has not
-//! reached, or a request that finds the tick's sequence used up. Such a request awaits a tokio
-//! timer, so it never holds a runtime worker (nor a blocking thread) while it waits; the other
-//! requests on the same worker go on.
+//! reached, or a request that finds the tick's sequence used up. Such a request awaits an
+//! [`Alarms`] future, so it never holds a runtime worker (nor a blocking thread) while it
+//! waits; the other requests on the same worker go on. The service's alarms are a
+//! [`TickWaker`], which wakes a request at the microsecond its tick begins (tokio's timer
+//! woke it 1-2 ms late, and whole-tick blocks lost every other tick that way);
+//! [`TokioTimers`] are the plain timers, which the tests of the bounds use with paused time.
 //!
 //! # Bounds (invariant 7 of DESIGN.md)
 //! The wait of a whole request is bounded by the generator's `max_wait`, counted from the
@@ -14,10 +17,11 @@
 //! - a Pending answer whose time lies beyond that bound is refused up front
 //!   ([`Error::SequenceExhausted`]: the clock is fine, the load took every ID until then; the
 //!   core itself refuses a wait longer than `max_wait` from now, and classifies it);
-//! - a timer that fires before the generator's clock shows the tick (the clock's published
-//!   millisecond lags the monotonic time the timer runs on by up to about a millisecond) is
-//!   re-armed, but not past the bound plus [`TIMER_GRACE`]; a clock that still has not got
-//!   there ends the request with [`Error::ClockBehind`], as the core's blocking loop does.
+//! - an alarm that fires before the generator's clock shows the tick (the clock's published
+//!   millisecond lags the monotonic time a timer runs on by up to about a millisecond) is
+//!   re-armed; a tokio timer at the bound plus [`TIMER_GRACE`] races every alarm, and a clock
+//!   that still has not got there then ends the request with [`Error::ClockBehind`], as the
+//!   core's blocking loop does.
 //!
 //! # Cancellation
 //! A request whose future is dropped while it waits (the client went away: HTTP/2 reset the
@@ -26,6 +30,7 @@
 //! ([`crate::metrics::ids_burned`]), not as issued. A Pending request reserved nothing, so it
 //! burns nothing. Either way no more than the request's own reservation is lost.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -33,10 +38,37 @@ use snowdrift::clock::Clock;
 use snowdrift::{Error, Held, IdGenerator, Poll};
 use tokio::time::Instant;
 
+pub use crate::tick_waker::TickWaker;
+
 /// How far past its bound a wait may run while the timer and the generator's clock agree on
 /// the time: tokio's timer has millisecond granularity and rounds up, and the clock publishes
 /// whole milliseconds.
 pub const TIMER_GRACE: Duration = Duration::from_millis(2);
+
+/// How a waiting request is woken once the generator's clock reaches a millisecond.
+///
+/// An alarm may fire early (the request checks the clock and waits again) or late (it costs
+/// ticks, not correctness); the bound on the whole wait is a tokio timer of its own.
+pub trait Alarms<C: Clock> {
+    /// Completes once `clock`, which read `now_ms` just now, reaches `target_ms` (Unix ms).
+    fn until(&self, clock: &C, now_ms: u64, target_ms: u64) -> impl Future<Output = ()> + Send;
+}
+
+/// Plain tokio timers: millisecond resolution, rounded up. Exact under paused time.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokioTimers;
+
+impl<C: Clock> Alarms<C> for TokioTimers {
+    fn until(&self, _clock: &C, now_ms: u64, target_ms: u64) -> impl Future<Output = ()> + Send {
+        tokio::time::sleep(Duration::from_millis(target_ms.saturating_sub(now_ms)))
+    }
+}
+
+impl<C: Clock + Clone + 'static> Alarms<C> for TickWaker<C> {
+    fn until(&self, _clock: &C, _now_ms: u64, target_ms: u64) -> impl Future<Output = ()> + Send {
+        TickWaker::until(self, target_ms)
+    }
+}
 
 /// Counters a waiting request updates.
 #[derive(Debug, Default)]
@@ -52,16 +84,19 @@ pub struct WaitCounters {
 /// time it names, polls again with `poll`, and returns the IDs, within `max_wait` of now.
 ///
 /// `generator` must be the one that answered `first`: a Held reservation is claimed from it.
-pub async fn finish<T, C, P>(
+/// `alarms` wake the request; they must read the generator's clock.
+pub async fn finish<T, C, A, P>(
     generator: &IdGenerator<C>,
     first: Poll<T>,
     count: u64,
     max_wait: Duration,
+    alarms: &A,
     counters: &WaitCounters,
     poll: P,
 ) -> Result<T, Error>
 where
     C: Clock,
+    A: Alarms<C>,
     P: Fn(&IdGenerator<C>) -> Result<Poll<T>, Error>,
 {
     let bound = Bound::starting_now(generator, max_wait);
@@ -77,7 +112,9 @@ where
                 // of this request's wait (it waited for its first tick): refused then, and
                 // the reservation is burned, as the core's own blocking loop does.
                 bound.check(held.ready_at_ms())?;
-                bound.sleep_until(generator, held.ready_at_ms()).await?;
+                bound
+                    .sleep_until(generator, alarms, held.ready_at_ms())
+                    .await?;
                 return held
                     .claim(generator)
                     .ok_or_else(|| bound.clock_behind(generator));
@@ -87,7 +124,7 @@ where
                 if tick == generator.clock_tick().saturating_add(1) {
                     counters.exhaustion_waits.fetch_add(1, Ordering::Relaxed);
                 }
-                bound.sleep_until(generator, wake_at_ms).await?;
+                bound.sleep_until(generator, alarms, wake_at_ms).await?;
             }
         }
         answer = poll(generator)?;
@@ -128,10 +165,12 @@ impl Bound {
         Ok(())
     }
 
-    /// Awaits the generator's clock reaching `target_ms` (Unix ms), on tokio timers.
-    async fn sleep_until<C: Clock>(
+    /// Awaits the generator's clock reaching `target_ms` (Unix ms) on `alarms`, but not past
+    /// the bound's deadline.
+    async fn sleep_until<C: Clock, A: Alarms<C>>(
         &self,
         generator: &IdGenerator<C>,
+        alarms: &A,
         target_ms: u64,
     ) -> Result<(), Error> {
         loop {
@@ -139,16 +178,14 @@ impl Bound {
             if now_ms >= target_ms {
                 return Ok(());
             }
-            let wake = Instant::now() + Duration::from_millis(target_ms - now_ms);
-            if wake > self.deadline {
+            if Instant::now() >= self.deadline {
                 // Only a clock that lags the timer gets here: the answer being awaited was
                 // within the bound when it was given.
-                if Instant::now() >= self.deadline {
-                    return Err(self.clock_behind(generator));
-                }
-                tokio::time::sleep_until(self.deadline).await;
-            } else {
-                tokio::time::sleep_until(wake).await;
+                return Err(self.clock_behind(generator));
+            }
+            tokio::select! {
+                () = alarms.until(generator.clock(), now_ms, target_ms) => {}
+                () = tokio::time::sleep_until(self.deadline) => {}
             }
         }
     }

@@ -12,7 +12,7 @@ use snowdrift::clock::{Clock, ManualClock};
 use snowdrift::{Error, IdBlock, IdGenerator, Layout, Poll};
 use tokio::time::Instant;
 
-use super::{finish, WaitCounters, TIMER_GRACE};
+use super::{finish, TokioTimers, WaitCounters, TIMER_GRACE};
 
 /// Unix ms of the start of every test's clock.
 const START_MS: u64 = 1_700_000_000_000;
@@ -68,9 +68,15 @@ async fn issue<C: Clock>(
     counters: &WaitCounters,
 ) -> Result<IdBlock, Error> {
     let first = generator.poll_ids(count)?;
-    finish(generator, first, count, max_wait, counters, |g| {
-        g.poll_ids(count)
-    })
+    finish(
+        generator,
+        first,
+        count,
+        max_wait,
+        &TokioTimers,
+        counters,
+        |g| g.poll_ids(count),
+    )
     .await
 }
 
@@ -124,6 +130,7 @@ async fn single_ids_behind_a_held_block_wait_for_its_end_then_follow_it() {
         first,
         1,
         max_wait,
+        &TokioTimers,
         &counters,
         IdGenerator::poll_id,
     )
@@ -160,6 +167,7 @@ async fn a_wait_that_keeps_being_overtaken_stops_at_max_wait() {
                 first,
                 1,
                 max_wait,
+                &TokioTimers,
                 &counters,
                 IdGenerator::poll_id,
             )
@@ -256,6 +264,7 @@ async fn a_cancelled_wait_burns_its_block_and_nothing_more() {
                 first,
                 1,
                 max_wait,
+                &TokioTimers,
                 &counters,
                 IdGenerator::poll_id,
             )
@@ -334,4 +343,43 @@ async fn a_waiter_does_not_wait_for_a_late_ticker() {
     // Ticks 0..=9: the last is 9 ms away.
     assert_eq!((block.len(), ms_since(start)), (40, 9));
     assert_eq!(counters.ids_burned.load(Ordering::Relaxed), 0);
+}
+
+/// The regression of the poll path (docs/BENCHMARKS.md, "A regression: full-tick blocks"): a
+/// whole-tick block at lead 0 must be issued from the very next tick, woken by the clock's
+/// own precise wait as that tick begins. The clock here moves only when something waits on
+/// it (`ManualClock::new`), to exactly the millisecond waited for, so a waiter that relied on
+/// a timer instead never sees its tick and ends in `ClockBehind`; the tick waker gets the
+/// next tick, and the clock shows that nobody waited for a later one.
+#[tokio::test]
+async fn a_whole_tick_block_is_woken_by_the_tick_waker_as_its_tick_begins() {
+    let clock = ManualClock::new(START_MS);
+    let generator = generator(clock.clone(), Duration::from_millis(20));
+    let counters = WaitCounters::default();
+    let ticks = super::TickWaker::new(clock.clone());
+    let t0 = generator.clock_tick();
+    let mut issued = 0;
+    for n in 1..=5u64 {
+        let first = generator.poll_ids(4).unwrap();
+        let block = finish(
+            &generator,
+            first,
+            4,
+            Duration::from_millis(20),
+            &ticks,
+            &counters,
+            |g| g.poll_ids(4),
+        )
+        .await
+        .unwrap();
+        let parts = block.first().parts(&layout()).unwrap();
+        // Block n - 1 took tick t0 + n - 1 whole; this one is the next tick's, from its start.
+        assert_eq!((parts.tick, parts.sequence), (t0 + n - 1, 0));
+        assert_eq!(clock.now_ms(), START_MS + n - 1, "no tick was skipped");
+        issued += block.len();
+    }
+    assert_eq!(issued, 20);
+    // Four waits, one per tick after the first, each woken by the waker's thread.
+    assert_eq!(counters.exhaustion_waits.load(Ordering::Relaxed), 4);
+    assert_eq!(ticks.passes_and_woken().1, 4);
 }

@@ -11,7 +11,8 @@
 //! [`app::App`], the state shared by every protocol. `App::issue` is the single path by which
 //! IDs leave the service, so limits, metrics and error mapping are the same on every protocol.
 //! It polls the core, which never sleeps, and awaits a reservation that must wait for its
-//! ticks on a tokio timer ([`issuing`]), so no request blocks a runtime worker.
+//! ticks ([`issuing`]): one thread wakes it as its tick begins ([`tick_waker`]), so no
+//! request blocks a runtime worker.
 //! Errors are [`error::ServiceError`]s: a stable code, a message and a class (bad input, or
 //! unavailable for now) that each protocol maps to its own status.
 //!
@@ -46,6 +47,7 @@ pub mod security;
 pub mod shutdown;
 #[cfg(test)]
 mod test_support;
+pub mod tick_waker;
 pub mod tls;
 
 use std::ffi::OsString;
