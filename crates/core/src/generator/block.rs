@@ -31,16 +31,21 @@ pub(crate) struct Packing {
 impl Packing {
     /// The packing of a layout's state values for the worker fields `node_bits`.
     pub(crate) fn new(layout: &crate::Layout, node_bits: u64) -> Packing {
-        let sequence_mask = (1u64 << layout.sequence_bits()) - 1;
         Packing {
             sequence_bits: layout.sequence_bits(),
             node_shift: layout.datacenter_bits() + layout.machine_bits(),
-            in_place: if layout.sequence_shift() == 0 {
-                sequence_mask
-            } else {
-                0
-            },
+            in_place: (1u64 << Self::in_place_bits(layout)) - 1,
             node_bits,
+        }
+    }
+
+    /// How many low state bits keep their place in an ID: the sequence width in Snowflake
+    /// order, none in Sonyflake order. (The generator stores this width, not the mask.)
+    pub(crate) fn in_place_bits(layout: &crate::Layout) -> u8 {
+        if layout.sequence_shift() == 0 {
+            layout.sequence_bits()
+        } else {
+            0
         }
     }
 

@@ -213,7 +213,7 @@ impl<C: Clock> GeneratorBuilder<C> {
             datacenter_bits: layout.datacenter_bits(),
             machine_bits: layout.machine_bits(),
             sequence_bits: layout.sequence_bits(),
-            in_place_bits: Packing::new(&layout, 0).in_place.count_ones() as u8,
+            in_place_bits: Packing::in_place_bits(&layout),
             field_order: layout.field_order(),
             sequence_start: self.sequence_start,
         })

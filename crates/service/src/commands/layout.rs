@@ -2,6 +2,8 @@
 
 use std::time::{Duration, SystemTime};
 
+use snowdrift::FieldOrder;
+
 use super::{write_stdout, Failure};
 use crate::cli::LayoutArgs;
 use crate::describe::{layout_info, LayoutInfo};
@@ -14,13 +16,13 @@ pub fn run(args: &LayoutArgs) -> Result<(), Failure> {
         serde_json::to_string_pretty(&info)
             .map_err(|err| Failure::Runtime(format!("cannot write JSON: {err}")))?
     } else {
-        describe(&info, layout.end_time())
+        describe(&info, layout.field_order(), layout.end_time())
     };
     write_stdout(|out| writeln!(out, "{text}"))
 }
 
 /// The text report.
-fn describe(info: &LayoutInfo, end: SystemTime) -> String {
+fn describe(info: &LayoutInfo, order: FieldOrder, end: SystemTime) -> String {
     let left = match end.duration_since(SystemTime::now()) {
         Ok(left) => format!("in {:.1} years", years(left)),
         Err(_) => "already ran out".to_string(),
@@ -30,23 +32,17 @@ fn describe(info: &LayoutInfo, end: SystemTime) -> String {
         + u32::from(info.machine_bits)
         + u32::from(info.sequence_bits);
     // The fields as they sit in the ID, from the most significant end.
-    let fields = if info.field_order == "time_sequence_node" {
-        format!(
-            "| timestamp {t} | sequence {s} | datacenter {d} | machine {m} |",
-            t = info.timestamp_bits,
-            d = info.datacenter_bits,
-            m = info.machine_bits,
-            s = info.sequence_bits,
-        )
-    } else {
-        format!(
-            "| timestamp {t} | datacenter {d} | machine {m} | sequence {s} |",
-            t = info.timestamp_bits,
-            d = info.datacenter_bits,
-            m = info.machine_bits,
-            s = info.sequence_bits,
-        )
+    let timestamp = format!("timestamp {}", info.timestamp_bits);
+    let node = format!(
+        "datacenter {} | machine {}",
+        info.datacenter_bits, info.machine_bits
+    );
+    let sequence = format!("sequence {}", info.sequence_bits);
+    let in_order = match order {
+        FieldOrder::TimeNodeSequence => [timestamp, node, sequence],
+        FieldOrder::TimeSequenceNode => [timestamp, sequence, node],
     };
+    let fields = format!("| {} |", in_order.join(" | "));
     format!(
         "layout      {name}\n\
          bits        {fields}  ({total_bits} of 64)\n\
@@ -106,7 +102,11 @@ mod tests {
     #[test]
     fn the_report_names_the_end_date() {
         let layout = snowdrift::Layout::default();
-        let text = describe(&layout_info("snowdrift", &layout), layout.end_time());
+        let text = describe(
+            &layout_info("snowdrift", &layout),
+            layout.field_order(),
+            layout.end_time(),
+        );
         assert!(text.contains("2090-09-07T15:47:35.551Z"), "{text}");
         assert!(text.contains("4,096,000 IDs/s"), "{text}");
         assert!(
