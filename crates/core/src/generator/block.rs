@@ -29,16 +29,6 @@ pub(crate) struct Packing {
 }
 
 impl Packing {
-    /// The packing of a layout's state values for the worker fields `node_bits`.
-    pub(crate) fn new(layout: &crate::Layout, node_bits: u64) -> Packing {
-        Packing {
-            sequence_bits: layout.sequence_bits(),
-            node_shift: layout.datacenter_bits() + layout.machine_bits(),
-            in_place: (1u64 << Self::in_place_bits(layout)) - 1,
-            node_bits,
-        }
-    }
-
     /// How many low state bits keep their place in an ID: the sequence width in Snowflake
     /// order, none in Sonyflake order. (The generator stores this width, not the mask.)
     pub(crate) fn in_place_bits(layout: &crate::Layout) -> u8 {
@@ -379,10 +369,12 @@ mod tests {
                 .field_order(order)
                 .build()
                 .unwrap();
-            let packing = Packing::new(
-                &layout,
-                (1 << layout.datacenter_shift()) | (0b01 << layout.machine_shift()),
-            );
+            let packing = Packing {
+                sequence_bits: layout.sequence_bits(),
+                node_shift: layout.datacenter_bits() + layout.machine_bits(),
+                in_place: (1u64 << Packing::in_place_bits(&layout)) - 1,
+                node_bits: (1 << layout.datacenter_shift()) | (0b01 << layout.machine_shift()),
+            };
             for value in 0..40u64 {
                 let parts = IdParts {
                     tick: value >> 2,
